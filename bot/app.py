@@ -1,0 +1,67 @@
+"""build_application: the one place where PTB is assembled (DESIGN section 2)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from telegram.ext import Application, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+import handlers.errors
+import handlers.gate
+import handlers.start
+from bot.config import Settings
+from handlers.context import BotData, DsrContext
+from storage.db import Database
+
+# Used with the offline transport, where no real token exists. Shaped like a real one.
+OFFLINE_TOKEN = "123456789:offline-transport-token-not-real-0000"
+
+DsrApplication = Application[Any, DsrContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+
+def quiet_http_logs() -> None:
+    """httpx logs every request URL at INFO, and the URL holds the token."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    database: Database,
+    request: BaseRequest | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> DsrApplication:
+    """Build the bot. ``request`` replaces HTTP (the offline transport of console, demo, tests)."""
+    quiet_http_logs()
+    token = OFFLINE_TOKEN if request is not None else settings.require_token()
+    builder = (
+        Application.builder()
+        .token(token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.file_url)
+        .defaults(Defaults(tzinfo=settings.tz))
+        .context_types(ContextTypes(context=DsrContext, bot_data=BotData))
+        # ConversationHandler needs one update at a time (DESIGN section 12); long work
+        # runs in non-blocking handlers instead.
+        .concurrent_updates(False)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    elif settings.proxy_url:
+        builder = builder.proxy(settings.proxy_url).get_updates_proxy(settings.proxy_url)
+    app: DsrApplication = builder.build()  # type: ignore[assignment]
+    app.bot_data.settings = settings
+    app.bot_data.database = database
+    if clock is not None:
+        app.bot_data.clock = clock
+
+    # Order matters: the gate (group -1) runs before everything; errors last.
+    handlers.gate.register(app)
+    handlers.start.register(app)
+    handlers.errors.register(app)
+    return app
