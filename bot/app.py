@@ -12,13 +12,15 @@ from telegram.request import BaseRequest
 
 import handlers.errors
 import handlers.gate
+import handlers.people
 import handlers.start
 from bot.config import Settings
 from handlers.context import BotData, DsrContext
+from handlers.menus import set_guest_menus
 from storage.db import Database
 
 # Used with the offline transport, where no real token exists. Shaped like a real one.
-OFFLINE_TOKEN = "123456789:offline-transport-token-not-real-0000"
+OFFLINE_TOKEN = "123456789:offline-transport-token-not-real-0000"  # noqa: S105 (not a secret)
 
 DsrApplication = Application[Any, DsrContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
@@ -27,6 +29,10 @@ def quiet_http_logs() -> None:
     """httpx logs every request URL at INFO, and the URL holds the token."""
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+async def _post_init(app: DsrApplication) -> None:
+    await set_guest_menus(app)
 
 
 def build_application(
@@ -49,12 +55,13 @@ def build_application(
         # ConversationHandler needs one update at a time (DESIGN section 12); long work
         # runs in non-blocking handlers instead.
         .concurrent_updates(False)
+        .post_init(_post_init)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     elif settings.proxy_url:
         builder = builder.proxy(settings.proxy_url).get_updates_proxy(settings.proxy_url)
-    app: DsrApplication = builder.build()  # type: ignore[assignment]
+    app: DsrApplication = builder.build()
     app.bot_data.settings = settings
     app.bot_data.database = database
     if clock is not None:
@@ -63,5 +70,6 @@ def build_application(
     # Order matters: the gate (group -1) runs before everything; errors last.
     handlers.gate.register(app)
     handlers.start.register(app)
+    handlers.people.register(app)
     handlers.errors.register(app)
     return app

@@ -19,6 +19,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -32,7 +33,7 @@ LANGUAGE_CODES = {"zh_Hans": "zh", "en": "en"}
 LANGUAGE_NAMES = {"zh_Hans": "中文（简体）", "en": "English"}
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
     """Mark a string for extraction; it is translated where it is shown."""
     return message
 
@@ -95,6 +96,10 @@ class Translator:
 
     def number(self, value: int | float | Decimal) -> str:
         return format_decimal(value, locale=self.babel_locale)
+
+    def list(self, items: list[str]) -> str:
+        """ "A, B and C" / "A、B和C": the locale's own way of listing."""
+        return format_list(items, locale=self.babel_locale) if items else ""
 
     def percent(self, value: float) -> str:
         return format_percent(value, locale=self.babel_locale)

@@ -104,7 +104,9 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if not self._committed:
+            # A reader's objects stay readable after the block (close() detaches them
+            # without expiring); a writer that did not commit must forget what it changed.
+            if self.write and not self._committed:
                 self.session.rollback()
         finally:
             self.session.close()

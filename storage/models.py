@@ -100,9 +100,7 @@ class Invite(Base):
     """A one-time, expiring deep-link code that binds a Telegram user to a role."""
 
     __tablename__ = "invites"
-    __table_args__ = (
-        CheckConstraint("role IN ('liaison', 'inspector', 'office')", name="role"),
-    )
+    __table_args__ = (CheckConstraint("role IN ('liaison', 'inspector', 'office')", name="role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -114,6 +112,8 @@ class Invite(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A liaison handing the role over: when the invite is used, this user stops being liaison.
+    handover_from: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

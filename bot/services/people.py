@@ -103,3 +103,22 @@ def set_locale(database: Database, telegram_id: int, locale: str, *, name: str =
             )
         uow.commit()
         return True
+
+
+def menu_is_current(database: Database, telegram_id: int, menu: str) -> bool:
+    with reading(database) as session:
+        stored = session.execute(
+            select(User.menu_signature).where(User.telegram_id == telegram_id)
+        ).scalar_one_or_none()
+    return stored == menu
+
+
+def remember_menu(database: Database, telegram_id: int, menu: str) -> None:
+    """Record the menu Telegram now shows this user (after setMyCommands succeeded)."""
+    with database.unit_of_work() as uow:
+        user = uow.session.execute(
+            select(User).where(User.telegram_id == telegram_id)
+        ).scalar_one_or_none()
+        if user is not None:
+            user.menu_signature = menu
+            uow.commit()

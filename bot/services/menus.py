@@ -1,0 +1,72 @@
+"""Per-role command menus (DESIGN section 12): which commands a person sees, in their language.
+
+Telegram shows a menu by the client's language, so we set each member's menu with a
+per-chat scope in the language they chose, and only when it changes (the signature).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.i18n import N_, translator
+
+GUEST = "guest"
+MEMBER = "member"  # any active person with at least one role
+
+
+@dataclass(frozen=True)
+class MenuCommand:
+    command: str
+    description: str  # msgid
+    roles: frozenset[str]
+
+
+def _cmd(command: str, description: str, *roles: str) -> MenuCommand:
+    return MenuCommand(command, description, frozenset(roles))
+
+
+# In menu order. A command appears when the person holds any of its roles.
+COMMANDS: tuple[MenuCommand, ...] = (
+    _cmd("start", N_("Welcome and joining"), GUEST, MEMBER),
+    _cmd("me", N_("Who I am here: roles and unit"), MEMBER),
+    _cmd("units", N_("Member units and their liaisons"), "office"),
+    _cmd("addunit", N_("Add a member unit"), "office"),
+    _cmd("inspectors", N_("My unit's inspectors and their invitations"), "liaison"),
+    _cmd("invites", N_("Invitations not used yet"), "office", "liaison"),
+    _cmd("people", N_("People with access, and removing them"), "office", "liaison"),
+    _cmd("handover", N_("Hand my liaison role to someone else"), "liaison"),
+    _cmd("lang", N_("Language: 中文 / English"), GUEST, MEMBER),
+    _cmd("help", N_("What I can do here"), GUEST, MEMBER),
+    _cmd("cancel", N_("Stop what I am doing"), MEMBER),
+)
+
+
+def audience(roles: Iterable[str]) -> frozenset[str]:
+    held = frozenset(roles)
+    return held | {MEMBER} if held else frozenset({GUEST})
+
+
+def commands_for(roles: Iterable[str], locale: str) -> list[tuple[str, str]]:
+    """(command, translated description) pairs for someone holding ``roles``."""
+    who = audience(roles)
+    t = translator(locale)
+    return [(c.command, t._(c.description)) for c in COMMANDS if c.roles & who]
+
+
+def signature(roles: Iterable[str], locale: str) -> str:
+    """A short fingerprint of a menu, stored per user to skip redundant setMyCommands."""
+    return "|".join([",".join(sorted(audience(roles))), locale])
+
+
+def set_commands_params(
+    chat_id: int | None, roles: Iterable[str], locale: str
+) -> dict[str, object]:
+    """Bot API parameters of setMyCommands for one chat (or the default scope if None)."""
+    commands = [{"command": c, "description": d} for c, d in commands_for(roles, locale)]
+    params: dict[str, object] = {"commands": commands}
+    if chat_id is None:
+        params["scope"] = {"type": "default"}
+    else:
+        params["scope"] = {"type": "chat", "chat_id": chat_id}
+    return params

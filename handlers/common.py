@@ -1,0 +1,106 @@
+"""Small helpers every handler module uses: replying, running services, rendering refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+
+from bot.services.errors import ServiceError
+from bot.services.people import Profile
+from handlers.context import DsrContext
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Telegram's limit for one message; longer lists are split on line boundaries.
+MESSAGE_LIMIT = 4096
+
+
+async def call(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a (synchronous) service off the event loop."""
+    return await asyncio.to_thread(func, *args, **kwargs)
+
+
+def esc(value: object) -> str:
+    """Escape a value for HTML parse mode (names like ``A&B<商行>``)."""
+    return html.escape(str(value), quote=False)
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        rest = line
+        while len(rest) > limit:
+            parts.append(rest[:limit])
+            rest = rest[limit:]
+        current = rest
+    if current:
+        parts.append(current)
+    return parts or [""]
+
+
+async def reply(
+    update: Update,
+    text: str,
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    html_mode: bool = False,
+) -> Message | None:
+    """Answer in the chat the update came from; long texts go out in several messages,
+    the buttons on the last one."""
+    message = update.effective_message
+    if message is None:
+        return None
+    parts = split_text(text)
+    sent: Message | None = None
+    for index, part in enumerate(parts):
+        sent = await message.reply_text(
+            part,
+            reply_markup=markup if index == len(parts) - 1 else None,
+            parse_mode=ParseMode.HTML if html_mode else None,
+        )
+    return sent
+
+
+async def refuse(update: Update, context: DsrContext, error: ServiceError) -> None:
+    """A service's refusal in the reader's language; for a button press, also as its answer."""
+    text = context.t._(error.message, **error.params)
+    if update.callback_query is not None:
+        await update.callback_query.answer(text[:200], show_alert=True)
+    await reply(update, text)
+
+
+def actor(context: DsrContext) -> Profile:
+    """The member the gate let through (handlers behind the gate can rely on it)."""
+    if context.actor is None:
+        raise RuntimeError("handler reached without an actor: the access gate is missing")
+    return context.actor
+
+
+def callback_int(data: str | None, prefix: str) -> int | None:
+    """The integer after ``prefix`` in callback data, or None when it is malformed."""
+    if data is None or not data.startswith(prefix):
+        return None
+    tail = data[len(prefix) :]
+    return int(tail) if tail.isdigit() else None
+
+
+def user_label(update: Update) -> str:
+    user = update.effective_user
+    return user.full_name if user else ""
+
+
+def noop(*_: Any) -> None:
+    return None

@@ -1,0 +1,213 @@
+"""Invitations, joining and removal (services, both databases)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.services import invites, membership, people
+from bot.services.errors import NotAllowedError, ServiceError
+from bot.services.invites import InvitePolicy
+from bot.services.people import Profile
+from storage.db import Database
+
+BOT_ID = 5000000001
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+OFFICE_TG = 100
+
+
+def policy(now: datetime = NOW, bot_id: int = BOT_ID) -> InvitePolicy:
+    return InvitePolicy(bot_id=bot_id, days=14, now=now)
+
+
+def profile(db: Database, telegram_id: int) -> Profile:
+    found = people.load_profile(db, telegram_id, admin_ids=[OFFICE_TG])
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def city(db: Database) -> dict[str, int]:
+    membership.add_admin(db, OFFICE_TG, "办公室")
+    a = membership.add_unit(db, None, "SCJG", "市场监督管理局")
+    b = membership.add_unit(db, None, "SW", "税务局")
+    insp_a = membership.add_inspector(db, None, "SCJG", "王明", "41000001")
+    insp_b = membership.add_inspector(db, None, "SW", "李强", "41000002")
+    return {"a": a.id, "b": b.id, "insp_a": insp_a.id, "insp_b": insp_b.id}
+
+
+def join_liaison(db: Database, unit_id: int, telegram_id: int, name: str = "联络员") -> None:
+    info = invites.invite_liaison(db, profile(db, OFFICE_TG), unit_id, policy())
+    invites.redeem(db, info.code, telegram_id, name, policy())
+
+
+def test_liaison_joins_by_link_and_menu_roles_follow(db: Database, city: dict[str, int]) -> None:
+    info = invites.invite_liaison(db, profile(db, OFFICE_TG), city["a"], policy())
+    assert info.expires_at == NOW + timedelta(days=14)
+    joined = invites.redeem(db, info.code, 201, "张三", policy())
+    assert (joined.role, joined.unit_code) == ("liaison", "SCJG")
+    assert profile(db, 201).roles == {"liaison"}
+
+
+def test_invite_codes_are_opaque_deep_link_payloads(db: Database, city: dict[str, int]) -> None:
+    info = invites.invite_liaison(db, profile(db, OFFICE_TG), city["a"], policy())
+    assert len(info.code) <= 64
+    assert all(c.isascii() and (c.isalnum() or c in "_-") for c in info.code)
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("used_by_other", "already been used by someone else"),
+        ("used_by_self", "already used this invitation"),
+        ("expired", "expired"),
+        ("revoked", "withdrawn"),
+        ("unknown", "not valid"),
+        ("other_bot", "another bot"),
+    ],
+)
+def test_invite_failures_are_clear(
+    db: Database, city: dict[str, int], setup: str, expected: str
+) -> None:
+    info = invites.invite_liaison(db, profile(db, OFFICE_TG), city["a"], policy())
+    code = info.code
+    now = NOW
+    telegram_id = 301
+    if setup == "used_by_other":
+        invites.redeem(db, code, 300, "先到者", policy())
+    elif setup == "used_by_self":
+        invites.redeem(db, code, 301, "本人", policy())
+    elif setup == "expired":
+        now = NOW + timedelta(days=15)
+    elif setup == "revoked":
+        invites.revoke_invite(db, profile(db, OFFICE_TG), info.id, NOW)
+    elif setup == "unknown":
+        code = code[:4] + "x" * 16
+    elif setup == "other_bot":
+        code = membership.new_invite_code(BOT_ID + 1)
+    with pytest.raises(ServiceError, match=expected):
+        invites.redeem(db, code, telegram_id, "某人", policy(now))
+
+
+def test_one_time_use_is_safe_under_concurrency(database_url: str, city: dict[str, int]) -> None:
+    db = Database(database_url)
+    info = invites.invite_liaison(db, profile(db, OFFICE_TG), city["a"], policy())
+    databases = [Database(database_url) for _ in range(6)]
+    barrier = threading.Barrier(len(databases))
+    outcomes: list[str] = []
+
+    def attempt(database: Database, telegram_id: int) -> None:
+        barrier.wait()
+        try:
+            invites.redeem(database, info.code, telegram_id, f"u{telegram_id}", policy())
+            outcomes.append("joined")
+        except ServiceError:
+            outcomes.append("refused")
+
+    threads = [
+        threading.Thread(target=attempt, args=(d, 400 + i)) for i, d in enumerate(databases)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for database in databases:
+        database.dispose()
+    assert sorted(outcomes) == ["joined"] + ["refused"] * 5
+    liaisons = [p for p in invites.list_people(db, profile(db, OFFICE_TG)) if "liaison" in p.roles]
+    assert len(liaisons) == 1
+    db.dispose()
+
+
+def test_liaison_invites_own_inspectors_only(db: Database, city: dict[str, int]) -> None:
+    join_liaison(db, city["a"], 201)
+    liaison = profile(db, 201)
+    links = invites.invite_inspectors(db, liaison, city["a"], policy())
+    assert [i.inspector_name for i in links] == ["王明"]
+    # "Invite all" again lists the same pending link instead of a second one.
+    again = invites.invite_inspectors(db, liaison, city["a"], policy())
+    assert [i.code for i in again] == [links[0].code]
+    with pytest.raises(NotAllowedError):
+        invites.invite_inspectors(db, liaison, city["b"], policy())
+    with pytest.raises(NotAllowedError):
+        invites.invite_inspectors(db, liaison, city["a"], policy(), [city["insp_b"]])
+    with pytest.raises(NotAllowedError):
+        invites.invite_liaison(db, liaison, city["a"], policy())
+
+
+def test_roles_accumulate_liaison_and_inspector(db: Database, city: dict[str, int]) -> None:
+    join_liaison(db, city["a"], 201)
+    link = invites.invite_inspectors(db, profile(db, 201), city["a"], policy())[0]
+    joined = invites.redeem(db, link.code, 201, "张三", policy())
+    assert joined.inspector_name == "王明"
+    assert profile(db, 201).roles == {"liaison", "inspector"}
+
+
+def test_inspector_record_binds_one_account(db: Database, city: dict[str, int]) -> None:
+    join_liaison(db, city["a"], 201)
+    liaison = profile(db, 201)
+    first = invites.invite_inspectors(db, liaison, city["a"], policy())[0]
+    invites.redeem(db, first.code, 500, "王明", policy())
+    assert invites.invite_inspectors(db, liaison, city["a"], policy()) == []
+
+
+def test_handover_moves_the_liaison_role(db: Database, city: dict[str, int]) -> None:
+    join_liaison(db, city["a"], 201)
+    info = invites.handover_liaison(db, profile(db, 201), policy())
+    joined = invites.redeem(db, info.code, 202, "接任者", policy())
+    assert joined.handed_over_by == 201
+    assert profile(db, 202).roles == {"liaison"}
+    assert not profile(db, 201).is_member
+
+
+def test_pending_invites_are_scoped_to_the_unit(db: Database, city: dict[str, int]) -> None:
+    join_liaison(db, city["a"], 201)
+    join_liaison(db, city["b"], 202)
+    invites.invite_inspectors(db, profile(db, 201), city["a"], policy())
+    invites.invite_inspectors(db, profile(db, 202), city["b"], policy())
+    mine = invites.pending_invites(db, profile(db, 201), NOW)
+    assert {i.unit_code for i in mine} == {"SCJG"}
+    other = invites.pending_invites(db, profile(db, 202), NOW)[0]
+    with pytest.raises(NotAllowedError):
+        invites.revoke_invite(db, profile(db, 201), other.id, NOW)
+    with pytest.raises(NotAllowedError):
+        invites.resend_invite(db, profile(db, 201), other.id, policy())
+
+
+def test_resend_renews_and_revoke_kills(db: Database, city: dict[str, int]) -> None:
+    join_liaison(db, city["a"], 201)
+    link = invites.invite_inspectors(db, profile(db, 201), city["a"], policy())[0]
+    later = NOW + timedelta(days=20)
+    renewed = invites.resend_invite(db, profile(db, 201), link.id, policy(later))
+    assert renewed.code == link.code and renewed.expires_at == later + timedelta(days=14)
+    invites.redeem(db, link.code, 500, "王明", policy(later))  # valid again
+    with pytest.raises(ServiceError, match="already been used"):
+        invites.revoke_invite(db, profile(db, 201), link.id, later)
+
+
+def test_removal_rules(db: Database, city: dict[str, int]) -> None:
+    join_liaison(db, city["a"], 201)
+    join_liaison(db, city["b"], 202)
+    link = invites.invite_inspectors(db, profile(db, 201), city["a"], policy())[0]
+    invites.redeem(db, link.code, 500, "王明", policy())
+    inspector_user = next(
+        p for p in invites.list_people(db, profile(db, 201)) if p.telegram_id == 500
+    )
+    with pytest.raises(NotAllowedError):
+        invites.remove_person(db, profile(db, 202), inspector_user.user_id, NOW)
+    invites.remove_person(db, profile(db, 201), inspector_user.user_id, NOW)
+    assert not profile(db, 500).is_member
+    # Removed people can be invited again and start afresh.
+    again = invites.invite_inspectors(db, profile(db, 201), city["a"], policy())[0]
+    invites.redeem(db, again.code, 500, "王明", policy())
+    assert profile(db, 500).roles == {"inspector"}
+
+
+def test_unit_codes_are_validated(db: Database) -> None:
+    with pytest.raises(ServiceError, match="unit code"):
+        membership.add_unit(db, None, "市场", "市场监督管理局")
+    membership.add_unit(db, None, "scjg", "市场监督管理局")
+    with pytest.raises(ServiceError, match="already exists"):
+        membership.add_unit(db, None, "SCJG", "重复")
