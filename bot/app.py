@@ -15,6 +15,7 @@ import handlers.gate
 import handlers.people
 import handlers.start
 from bot.config import Settings
+from bot.persistence import DatabasePersistence
 from handlers.context import BotData, DsrContext
 from handlers.menus import set_guest_menus
 from storage.db import Database
@@ -55,6 +56,9 @@ def build_application(
         # ConversationHandler needs one update at a time (DESIGN section 12); long work
         # runs in non-blocking handlers instead.
         .concurrent_updates(False)
+        .persistence(
+            DatabasePersistence(database, update_interval=settings.persistence_flush_seconds)
+        )
         .post_init(_post_init)
     )
     if request is not None:

@@ -47,15 +47,19 @@ def _pg_database() -> Iterator[Database | None]:
 
 
 def _empty_pg(database: Database) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    # DELETE plus resetting the sequences is much faster than TRUNCATE on small tables.
     with database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        sequences = conn.execute(
+            text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+        ).scalars()
+        for name in sequences:
+            conn.execute(text(f"ALTER SEQUENCE \"{name}\" RESTART WITH 1"))
 
 
 @pytest.fixture
-def database_url(
-    tmp_path: Path, _sqlite_template: Path, _pg_database: Database | None
-) -> str:
+def database_url(tmp_path: Path, _sqlite_template: Path, _pg_database: Database | None) -> str:
     """A migrated, empty database for this test, as a URL (for code that opens its own)."""
     if _pg_database is not None:
         _empty_pg(_pg_database)
