@@ -74,11 +74,22 @@ async def reply(
     return sent
 
 
+async def answer(
+    update: Update, context: DsrContext, text: str | None = None, *, alert: bool = False
+) -> bool:
+    """Answer a button press once (Telegram refuses a second answer); False if already done."""
+    query = update.callback_query
+    if query is None or context.callback_answered:
+        return False
+    context.callback_answered = True
+    await query.answer(text[:200] if text else None, show_alert=alert)
+    return True
+
+
 async def refuse(update: Update, context: DsrContext, error: ServiceError) -> None:
     """A service's refusal in the reader's language; for a button press, also as its answer."""
     text = context.t._(error.message, **error.params)
-    if update.callback_query is not None:
-        await update.callback_query.answer(text[:200], show_alert=True)
+    await answer(update, context, text, alert=True)
     await reply(update, text)
 
 

@@ -48,6 +48,7 @@ class DsrContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.actor: Profile | None = None
         self.t: Translator = translator(None)
+        self.callback_answered = False
 
     @property
     def settings(self) -> Settings:

@@ -16,7 +16,7 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.i18n import locale_from_telegram, supported, translator
 from bot.services import people
-from handlers.common import call
+from handlers.common import answer, call
 from handlers.context import DsrContext
 
 GATE_GROUP = -1
@@ -98,7 +98,7 @@ def join_explanation(context: DsrContext) -> str:
 async def refuse_guest(update: Update, context: DsrContext) -> None:
     text = join_explanation(context)
     if update.callback_query is not None:
-        await update.callback_query.answer(text[:200], show_alert=True)
+        await answer(update, context, text, alert=True)
         return
     if update.effective_message is not None:
         await update.effective_message.reply_text(text)

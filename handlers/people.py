@@ -13,7 +13,7 @@ from bot.services import invites, membership, people
 from bot.services.errors import ServiceError
 from bot.services.invites import InvitePolicy
 from bot.services.membership import InviteInfo
-from handlers.common import actor, call, callback_int, esc, refuse, reply, user_label
+from handlers.common import actor, answer, call, callback_int, esc, refuse, reply, user_label
 from handlers.context import DsrContext
 from handlers.menus import refresh_menu
 from storage.xlsx_invites import invite_workbook
@@ -185,7 +185,7 @@ async def unit_invite(update: Update, context: DsrContext) -> None:
     unit_id = callback_int(query.data if query else None, "unit:inv:")
     if query is None or unit_id is None:
         return
-    await query.answer()
+    await answer(update, context)
     info = await call(invites.invite_liaison, context.db, actor(context), unit_id, _policy(context))
     t = context.t
     await reply(
@@ -261,7 +261,7 @@ async def inspector_invite(update: Update, context: DsrContext) -> None:
     if unit_id is not None and unit_id != own_unit:
         await refuse(update, context, _role_refusal(("liaison",)))
         return
-    await query.answer()
+    await answer(update, context)
     t = context.t
     infos = await call(
         invites.invite_inspectors,
@@ -341,7 +341,7 @@ async def invite_action(update: Update, context: DsrContext) -> None:
         info = await call(
             invites.resend_invite, context.db, actor(context), resend_id, _policy(context)
         )
-        await query.answer()
+        await answer(update, context)
         await query.edit_message_text(
             t._("Renewed. Send the link again:") + "\n" + _invite_line(context, info),
             parse_mode="HTML",
@@ -350,7 +350,7 @@ async def invite_action(update: Update, context: DsrContext) -> None:
         info = await call(
             invites.revoke_invite, context.db, actor(context), revoke_id, context.now()
         )
-        await query.answer()
+        await answer(update, context)
         await query.edit_message_text(
             t._(
                 "Revoked: the link for {who} no longer works.",
@@ -402,7 +402,8 @@ async def people_action(update: Update, context: DsrContext) -> None:
     ask = callback_int(query.data, "ppl:rm:")
     confirmed = callback_int(query.data, "ppl:ok:")
     if ask is not None:
-        await query.answer()
+        await call(invites.check_removable, context.db, actor(context), ask)
+        await answer(update, context)
         await query.edit_message_reply_markup(
             InlineKeyboardMarkup(
                 [
@@ -418,11 +419,11 @@ async def people_action(update: Update, context: DsrContext) -> None:
         info = await call(
             invites.remove_person, context.db, actor(context), confirmed, context.now()
         )
-        await query.answer()
+        await answer(update, context)
         await query.edit_message_reply_markup(None)
         await reply(update, t._("{name} no longer has this access.", name=info.name))
     else:
-        await query.answer()
+        await answer(update, context)
         await query.edit_message_reply_markup(None)
         await reply(update, t._("Nothing was changed."))
 

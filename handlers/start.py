@@ -7,7 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, translator
 from bot.services import menus, people
-from handlers.common import call, reply
+from handlers.common import answer, call, reply
 from handlers.context import DsrContext
 from handlers.gate import USER_DATA_LOCALE, join_explanation
 from handlers.menus import refresh_menu
@@ -75,14 +75,14 @@ async def language_chosen(update: Update, context: DsrContext) -> None:
         return
     locale = query.data.removeprefix(LANG_CALLBACK)
     if locale not in SUPPORTED_LOCALES:
-        await query.answer()
+        await answer(update, context)
         return
     stored = await call(people.set_locale, context.db, user.id, locale)
     if not stored and context.user_data is not None:
         # Not a member yet: remember the choice with the conversation state instead.
         context.user_data[USER_DATA_LOCALE] = locale
     context.t = translator(locale)
-    await query.answer()
+    await answer(update, context)
     await query.edit_message_text(
         context.t._("Language set: {language}.", language=LANGUAGE_NAMES[locale])
     )

@@ -21,14 +21,39 @@ KEYWORDS = ["-k", "_", "-k", "n_:1,2", "-k", "N_"]
 def main() -> None:
     cli = CommandLineInterface()
     cli.run(
-        ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), *KEYWORDS,
-         "--no-location", "--sort-output", "--project=dsr-bot", "-o", str(POT), str(ROOT)]
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            *KEYWORDS,
+            "--no-location",
+            "--sort-output",
+            "--project=dsr-bot",
+            "-o",
+            str(POT),
+            str(ROOT),
+        ]
     )
     for locale in ("zh_Hans", "en"):
         po = LOCALES / locale / "LC_MESSAGES" / "messages.po"
         if po.exists():
-            cli.run(["pybabel", "-q", "update", "-i", str(POT), "-d", str(LOCALES), "-l", locale,
-                     "--no-fuzzy-matching", "--ignore-obsolete", "--no-location"])
+            cli.run(
+                [
+                    "pybabel",
+                    "-q",
+                    "update",
+                    "-i",
+                    str(POT),
+                    "-d",
+                    str(LOCALES),
+                    "-l",
+                    locale,
+                    "--no-fuzzy-matching",
+                    "--ignore-obsolete",
+                ]
+            )
         else:
             cli.run(["pybabel", "-q", "init", "-i", str(POT), "-d", str(LOCALES), "-l", locale])
     en_po = LOCALES / "en" / "LC_MESSAGES" / "messages.po"

@@ -382,15 +382,35 @@ def list_people(database: Database, actor: Profile) -> list[PersonInfo]:
     return sorted(people, key=lambda p: (p.unit_code or "", p.name, p.user_id))
 
 
+def _removable(session: Session, actor: Profile, user_id: int) -> tuple[User, Inspector | None]:
+    """The person to remove, if the actor may remove them (else a refusal)."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise ServiceError(N_("That person no longer has access."))
+    inspector = session.get(Inspector, user.inspector_id) if user.inspector_id else None
+    if not actor.is_office:
+        unit_id = actor.liaison_unit_id
+        mine = user.liaison_unit_id == unit_id or (inspector and inspector.unit_id == unit_id)
+        if unit_id is None or not mine:
+            raise NotAllowedError(N_("You can only manage your own unit."))
+    return user, inspector
+
+
+def check_removable(database: Database, actor: Profile, user_id: int) -> PersonInfo:
+    """Ask before removing: the same checks as ``remove_person``, changing nothing."""
+    with reading(database) as session:
+        user, inspector = _removable(session, actor, user_id)
+        return PersonInfo(
+            user.id, user.telegram_id, user.name, (), None, inspector.name if inspector else None
+        )
+
+
 def remove_person(database: Database, actor: Profile, user_id: int, now: datetime) -> PersonInfo:
     """The office removes anyone; a liaison removes their unit's inspectors' and liaisons'
     access to the unit (the person keeps roles elsewhere, if any)."""
     with database.unit_of_work() as uow:
         session = uow.session
-        user = session.get(User, user_id)
-        if user is None or not user.active:
-            raise ServiceError(N_("That person no longer has access."))
-        inspector = session.get(Inspector, user.inspector_id) if user.inspector_id else None
+        user, inspector = _removable(session, actor, user_id)
         before = {
             "office": user.is_office,
             "liaison_unit_id": user.liaison_unit_id,
@@ -403,9 +423,6 @@ def remove_person(database: Database, actor: Profile, user_id: int, now: datetim
             user.inspector_id = None
         else:
             unit_id = actor.liaison_unit_id
-            mine = user.liaison_unit_id == unit_id or (inspector and inspector.unit_id == unit_id)
-            if unit_id is None or not mine:
-                raise NotAllowedError(N_("You can only manage your own unit."))
             if user.liaison_unit_id == unit_id:
                 user.liaison_unit_id = None
             if inspector is not None and inspector.unit_id == unit_id:

@@ -1,0 +1,171 @@
+"""The access matrix: every command and every button, tried by people who may not use them.
+
+The commands and callback patterns are read from the Application itself, so a handler
+added later is tried too; a pattern without a sample here fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.console import OfflineBot, Person
+from bot.demo import OFFICE
+from bot.services import invites, membership, people
+from bot.services.invites import InvitePolicy
+from bot.services.people import Profile
+from storage.db import Database
+
+STRANGER = Person(9100, "路人", "zh-hans")
+LIAISON_A = Person(2101, "甲联络员", "zh-hans")
+LIAISON_B = Person(2102, "乙联络员", "zh-hans")
+INSPECTOR_A = Person(3101, "甲检查员", "zh-hans")
+GUEST_COMMANDS = {"start", "help", "lang"}
+JOIN_TEXT = "本机器人供联席会议成员单位使用"
+
+
+def _profile(db: Database, telegram_id: int) -> Profile:
+    found = people.load_profile(db, telegram_id, [OFFICE.telegram_id])
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def city(bot: OfflineBot, db: Database) -> dict[str, object]:
+    now = datetime.now(UTC)
+    policy = InvitePolicy(bot_id=bot.fake.bot_user["id"], days=14, now=now)
+    a = membership.add_unit(db, None, "AAA", "甲单位秘密名称")
+    b = membership.add_unit(db, None, "BBB", "乙单位")
+    insp_a = membership.add_inspector(db, None, "AAA", "甲检查员", "41000011")
+    membership.add_inspector(db, None, "AAA", "甲待邀请", "41000012")
+    office = _profile(db, OFFICE.telegram_id)
+    for unit, person in ((a, LIAISON_A), (b, LIAISON_B)):
+        link = invites.invite_liaison(db, office, unit.id, policy)
+        invites.redeem(db, link.code, person.telegram_id, person.name, policy)
+    liaison_a = _profile(db, LIAISON_A.telegram_id)
+    first = invites.invite_inspectors(db, liaison_a, a.id, policy, [insp_a.id])[0]
+    invites.redeem(db, first.code, INSPECTOR_A.telegram_id, INSPECTOR_A.name, policy)
+    pending = invites.invite_inspectors(db, liaison_a, a.id, policy)[0]
+    user_a = _profile(db, INSPECTOR_A.telegram_id).user_id
+    return {
+        "unit_a": a.id,
+        "insp_a": insp_a.id,
+        "invite_a": pending.id,
+        "code_a": pending.code,
+        "user_a": user_a,
+    }
+
+
+def _secrets(city: dict[str, object]) -> list[str]:
+    return ["甲单位秘密名称", "甲检查员", "甲待邀请", str(city["code_a"]), "41000011"]
+
+
+def _samples(city: dict[str, object]) -> dict[str, list[str]]:
+    """Callback data per registered pattern, all aimed at unit A's objects."""
+    return {
+        r"^unit:inv:\d+$": [f"unit:inv:{city['unit_a']}"],
+        r"^insp:(inv|all):\d+$": [f"insp:inv:{city['insp_a']}", f"insp:all:{city['unit_a']}"],
+        r"^inv:(re|rv):\d+$": [f"inv:re:{city['invite_a']}", f"inv:rv:{city['invite_a']}"],
+        r"^ppl:(rm:\d+|ok:\d+|no)$": [f"ppl:rm:{city['user_a']}", f"ppl:ok:{city['user_a']}"],
+        # Last: choosing a language is open to everyone and changes the reader's language.
+        r"^lang:": ["lang:en"],
+    }
+
+
+def _registered(bot: OfflineBot) -> tuple[set[str], set[str]]:
+    assert bot.app is not None
+    commands: set[str] = set()
+    patterns: set[str] = set()
+    for group in bot.app.handlers.values():
+        for handler in group:
+            if isinstance(handler, CommandHandler):
+                commands |= set(handler.commands)
+            elif isinstance(handler, CallbackQueryHandler):
+                pattern = handler.pattern
+                assert isinstance(pattern, re.Pattern)
+                patterns.add(pattern.pattern)
+    return commands, patterns
+
+
+async def _press_forged(bot: OfflineBot, person: Person, data: str) -> list:  # type: ignore[type-arg]
+    """A tampering client presses a button the bot never showed this person."""
+    assert bot.app is not None
+    await bot.say(person, "/start")
+    message_id = max(mid for chat, mid in bot.fake.messages if chat == person.telegram_id)
+    update = bot.fake.press_button(person.telegram_id, message_id, data, forge=True)
+    mark = bot.fake.mark()
+    await bot.app.process_update(Update.de_json(update, bot.app.bot))
+    return bot.fake.calls[mark:]
+
+
+def _visible(calls: list) -> str:  # type: ignore[type-arg]
+    parts = []
+    for call in calls:
+        for key in ("text", "caption"):
+            if isinstance(call.params.get(key), str):
+                parts.append(call.params[key])
+        markup = call.params.get("reply_markup")
+        if markup:
+            parts.append(str(markup))
+    return "\n".join(parts)
+
+
+async def test_strangers_get_only_the_join_explanation(
+    bot: OfflineBot, city: dict[str, object]
+) -> None:
+    commands, patterns = _registered(bot)
+    assert {"units", "addunit", "inspectors", "invites", "people", "handover", "me"} <= commands
+    for command in sorted(commands - GUEST_COMMANDS):
+        calls = await bot.say(STRANGER, f"/{command} AAA 1")
+        sent = [c for c in calls if c.method == "sendMessage"]
+        assert len(sent) == 1, command
+        assert JOIN_TEXT in (sent[0].text or ""), command
+        assert not any(s in _visible(calls) for s in _secrets(city)), command
+    samples = _samples(city)
+    assert set(samples) == patterns, "every callback pattern needs samples here"
+    for pattern, data_list in samples.items():
+        for data in data_list:
+            calls = await _press_forged(bot, STRANGER, data)
+            if pattern == r"^lang:":
+                continue  # choosing a language is open to everyone
+            answers = [c for c in calls if c.method == "answerCallbackQuery"]
+            assert answers and JOIN_TEXT in answers[0].params["text"], data
+            assert [c for c in calls if c.method == "sendMessage"] == [], data
+
+
+async def test_another_units_liaison_sees_and_changes_nothing(
+    bot: OfflineBot, db: Database, city: dict[str, object]
+) -> None:
+    commands, _ = _registered(bot)
+    for command in sorted(commands):
+        calls = await bot.say(LIAISON_B, f"/{command}")
+        leaked = [s for s in _secrets(city) if s in _visible(calls)]
+        assert leaked == [], (command, leaked)
+    for pattern, data_list in _samples(city).items():
+        if pattern == r"^lang:":
+            continue
+        for data in data_list:
+            calls = await _press_forged(bot, LIAISON_B, data)
+            visible = _visible(calls)
+            assert any(
+                phrase in visible
+                for phrase in ("只能管理本单位", "只有联席会议办公室", "只有成员单位联络员")
+            ), (data, visible)
+            assert not any(s in visible for s in _secrets(city)), data
+    # Unit A's invitation and inspector are untouched.
+    pending = invites.pending_invites(db, _profile(db, LIAISON_A.telegram_id), datetime.now(UTC))
+    assert [i.id for i in pending] == [city["invite_a"]]
+    assert _profile(db, INSPECTOR_A.telegram_id).is_member
+
+
+async def test_removed_people_are_refused(
+    bot: OfflineBot, db: Database, city: dict[str, object]
+) -> None:
+    office = _profile(db, OFFICE.telegram_id)
+    invites.remove_person(db, office, int(str(city["user_a"])), datetime.now(UTC))
+    calls = await bot.say(INSPECTOR_A, "/me")
+    assert "使用权限已终止" in _visible(calls)
