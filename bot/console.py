@@ -175,9 +175,9 @@ class OfflineBot:
         keyboard = self._keyboard(call.params)
         if not keyboard or call.chat_id is None:
             return
-        message_id = (call.result or {}).get("message_id") or call.params.get("message_id")
+        message_id = int((call.result or {}).get("message_id") or call.params["message_id"])
         buttons = [
-            (int(message_id), b["text"], b["callback_data"])
+            (message_id, b["text"], b["callback_data"])
             for row in keyboard
             for b in row
             if "callback_data" in b

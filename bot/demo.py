@@ -43,7 +43,7 @@ INSPECTORS = [
 ]
 
 
-class DemoDatabaseNotEmpty(Exception):
+class DemoDatabaseNotEmptyError(Exception):
     """Refuse to touch someone's data without --reset."""
 
 
@@ -54,7 +54,8 @@ def _is_empty(database: Database) -> bool:
     if "units" not in names:
         return False
     with database.engine.connect() as conn:
-        return conn.execute(text("SELECT COUNT(*) FROM units")).scalar_one() == 0
+        count: int = conn.execute(text("SELECT COUNT(*) FROM units")).scalar_one()
+        return count == 0
 
 
 def _wipe(database: Database) -> None:
@@ -78,7 +79,7 @@ def prepare_city(
     if not empty and not only_if_empty:
         if not reset:
             database.dispose()
-            raise DemoDatabaseNotEmpty(url)
+            raise DemoDatabaseNotEmptyError(url)
         _wipe(database)
         empty = True
     migrate.upgrade(database)
@@ -92,7 +93,7 @@ def play(settings: Settings, *, database_url: str | None, reset: bool, out: Text
     url = database_url or DEFAULT_DEMO_URL
     try:
         database, demo_settings = prepare_city(settings, url, reset=reset)
-    except DemoDatabaseNotEmpty:
+    except DemoDatabaseNotEmptyError:
         out.write(f"dsr demo: {url} is not empty; add --reset to replace its contents\n")
         return 2
     try:

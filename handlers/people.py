@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from functools import wraps
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -18,7 +19,7 @@ from handlers.context import DsrContext
 from handlers.menus import refresh_menu
 from storage.xlsx_invites import invite_workbook
 
-Handler = Callable[[Update, DsrContext], Awaitable[None]]
+Handler = Callable[[Update, DsrContext], Coroutine[Any, Any, None]]
 
 
 def requires(*roles: str) -> Callable[[Handler], Handler]:
