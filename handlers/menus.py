@@ -17,9 +17,12 @@ from handlers.context import DsrContext
 async def refresh_menu(
     context: DsrContext, telegram_id: int, roles: Iterable[str], locale: str
 ) -> None:
+    """Set the member's menu if it is not the one Telegram already shows them. The gate
+    loaded the stored signature with the profile, so the usual case costs no query."""
     roles = frozenset(roles)
     menu = menus.signature(roles, locale)
-    if await call(people.menu_is_current, context.db, telegram_id, menu):
+    who = context.actor
+    if who is not None and who.telegram_id == telegram_id and who.menu_signature == menu:
         return
     commands = [BotCommand(c, d) for c, d in menus.commands_for(roles, locale)]
     try:

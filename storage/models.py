@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -178,3 +179,337 @@ class UserDataRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     data: Mapped[dict[str, Any]] = mapped_column(JsonType)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# --- 一单两库: the registers of a member unit (DESIGN sections 4 and 5) ----------------------
+
+
+class Matter(Base):
+    """One entry of a unit's matter list (抽查事项清单)."""
+
+    __tablename__ = "matters"
+    __table_args__ = (UniqueConstraint("unit_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    code: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    target_kind: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str | None] = mapped_column(String(100))
+    ratio_permille: Mapped[int | None] = mapped_column(Integer)
+    frequency: Mapped[str | None] = mapped_column(String(100))
+    double_random: Mapped[bool] = mapped_column(Boolean, default=True)
+    joint_ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Entity(Base):
+    """Shared facts of an inspection target; each unit keeps its own view (UnitEntity)."""
+
+    __tablename__ = "entities"
+    __table_args__ = (Index("ix_entities_kind_name", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    regno: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(300))
+    legal_rep: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class UnitEntity(Base):
+    """One unit's view of an entity: its own number, contact, industry, area, risk class."""
+
+    __tablename__ = "unit_entities"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "entity_id"),
+        UniqueConstraint("unit_id", "local_no"),
+        CheckConstraint("risk_class IN ('A', 'B', 'C', 'D')", name="risk_class"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    local_no: Mapped[str | None] = mapped_column(String(64))
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    area: Mapped[str | None] = mapped_column(String(100))
+    risk_class: Mapped[str | None] = mapped_column(String(1))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Document(Base):
+    """A unit's filed document, versioned: 实施细则, annual plan, implementation plan, …"""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("unit_id", "kind", "year", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(String(300))
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Unavailability(Base):
+    """An inspector away (trip, sick leave, training): kept out of draws on those days."""
+
+    __tablename__ = "unavailability"
+    __table_args__ = (CheckConstraint("start_date <= end_date", name="span"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Conflict(Base):
+    """A declared conflict of interest (回避) between an inspector and an entity."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (UniqueConstraint("inspector_id", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Import(Base):
+    """One upload: previewed, then applied, discarded or undone. The normalised rows are
+    kept so that a preview survives a restart and apply diffs against the directory then."""
+
+    __tablename__ = "imports"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('preview', 'applied', 'discarded', 'undone', 'expired')", name="status"
+        ),
+        Index("ix_imports_unit_kind", "unit_id", "kind", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16), default="update")
+    file_name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    sheet: Mapped[str | None] = mapped_column(String(100))
+    counts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    problems: Mapped[list[Any]] = mapped_column(JsonType, default=list)
+    rows: Mapped[bytes | None] = mapped_column(LargeBinary)  # compressed JSON of the rows
+    error_report: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="preview")
+    source: Mapped[str] = mapped_column(String(16), default="chat")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecordChange(Base):
+    """Every directory change: which record, before and after, who, from where, when."""
+
+    __tablename__ = "record_changes"
+    __table_args__ = (Index("ix_record_changes_record", "table_name", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    key: Mapped[str] = mapped_column(String(300))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    actor: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(16))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RevisionFiling(Base):
+    """The June (H1) and December (H2) revision of a directory, filed with the office."""
+
+    __tablename__ = "revision_filings"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "half", "directory"),
+        CheckConstraint("half IN ('H1', 'H2')", name="half"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    half: Mapped[str] = mapped_column(String(2))
+    directory: Mapped[str] = mapped_column(String(16))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    filed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# --- double random: plans, tasks, draws, teams (DESIGN section 6) ---------------------------
+
+
+class Plan(Base):
+    """A unit's annual plan (年度抽查计划)."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("unit_id", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Task(Base):
+    """An inspection task (抽查任务) of a plan; joint when it has partner units."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('planned', 'drawn', 'in_progress', 'done', 'cancelled')", name="status"
+        ),
+        CheckConstraint("team_size >= 2", name="team_size"),
+        CheckConstraint("window_start <= window_end", name="window"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    matter_ids: Mapped[list[int]] = mapped_column(JsonType, default=list)
+    target_filters: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    inspector_filters: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    sampling: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    team_size: Mapped[int] = mapped_column(Integer, default=2)
+    targets_per_team: Mapped[int] = mapped_column(Integer, default=1)
+    window_start: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TaskUnit(Base):
+    """A participating unit of a task, in order: the lead unit is position 1."""
+
+    __tablename__ = "task_units"
+    __table_args__ = (UniqueConstraint("task_id", "position"),)
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Draw(Base):
+    """One auditable draw record (dsr-draw-v1). Never updated or deleted: the database
+    refuses it too (triggers in the migration)."""
+
+    __tablename__ = "draws"
+    __table_args__ = (
+        CheckConstraint(
+            "purpose IN ('targets', 'inspectors', 'replacement')", name="purpose"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    algorithm: Mapped[str] = mapped_column(String(32))
+    seed: Mapped[str] = mapped_column(String(64))
+    seed_input: Mapped[str | None] = mapped_column(Text)
+    pool_digest: Mapped[str] = mapped_column(String(64))
+    pool_size: Mapped[int] = mapped_column(Integer)
+    record: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed canonical JSON
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PoolCommitment(Base):
+    """A pool's size and digest, fixed and shown before the seed exists, so nobody can
+    choose the pool after seeing the seed."""
+
+    __tablename__ = "pool_commitments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    pool_digest: Mapped[str] = mapped_column(String(64))
+    pool_size: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+
+
+class Assignment(Base):
+    """A drawn target on a team of a task."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_task_team", "task_id", "team_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"))
+    team_no: Mapped[int] = mapped_column(Integer)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TeamMember(Base):
+    """An inspector on a team, with acknowledgement and recusal state."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (
+        Index("ix_team_members_task_team", "task_id", "team_no"),
+        CheckConstraint("role IN ('leader', 'member')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"))
+    team_no: Mapped[int] = mapped_column(Integer)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"), index=True)
+    role: Mapped[str] = mapped_column(String(8), default="member")
+    position: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recusal_status: Mapped[str | None] = mapped_column(String(16))
+    recusal_reason: Mapped[str | None] = mapped_column(Text)
+    recusal_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+
+
+class CalendarDay(Base):
+    """An official override of Monday–Friday: a holiday on a weekday or a working weekend."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str | None] = mapped_column(String(100))

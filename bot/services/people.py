@@ -27,6 +27,7 @@ class Profile:
     liaison_unit_name: str | None
     inspector_id: int | None
     active: bool
+    menu_signature: str | None = None
 
     @property
     def roles(self) -> frozenset[str]:
@@ -51,31 +52,56 @@ def load_profile(
     """The profile of a Telegram user, or None for someone the bot does not know.
 
     Office admins named in the configuration are office members even before their first
-    message creates a row.
+    message creates a row. This runs for every update (the access gate), so it is one
+    Core query on a pooled connection rather than an ORM session.
     """
-    with reading(database) as session:
-        row = session.execute(
-            select(User, Unit)
-            .outerjoin(Unit, Unit.id == User.liaison_unit_id)
-            .where(User.telegram_id == telegram_id)
-        ).first()
+    query = (
+        select(
+            User.id,
+            User.name,
+            User.locale,
+            User.is_office,
+            User.liaison_unit_id,
+            Unit.code,
+            Unit.name,
+            User.inspector_id,
+            User.active,
+            User.menu_signature,
+        )
+        .outerjoin(Unit, Unit.id == User.liaison_unit_id)
+        .where(User.telegram_id == telegram_id)
+    )
+    with database.engine.connect() as conn:
+        row = conn.execute(query).first()
     configured_admin = telegram_id in admin_ids
     if row is None:
         if not configured_admin:
             return None
         return Profile(telegram_id, None, "", None, True, None, None, None, None, True)
-    user, unit = row
+    (
+        user_id,
+        name,
+        locale,
+        is_office,
+        unit_id,
+        unit_code,
+        unit_name,
+        inspector_id,
+        active,
+        menu,
+    ) = row
     return Profile(
-        telegram_id=user.telegram_id,
-        user_id=user.id,
-        name=user.name,
-        locale=user.locale,
-        is_office=user.is_office or configured_admin,
-        liaison_unit_id=user.liaison_unit_id,
-        liaison_unit_code=unit.code if unit else None,
-        liaison_unit_name=unit.name if unit else None,
-        inspector_id=user.inspector_id,
-        active=user.active,
+        telegram_id=telegram_id,
+        user_id=user_id,
+        name=name,
+        locale=locale,
+        is_office=is_office or configured_admin,
+        liaison_unit_id=unit_id,
+        liaison_unit_code=unit_code,
+        liaison_unit_name=unit_name,
+        inspector_id=inspector_id,
+        active=active,
+        menu_signature=menu,
     )
 
 
@@ -103,14 +129,6 @@ def set_locale(database: Database, telegram_id: int, locale: str, *, name: str =
             )
         uow.commit()
         return True
-
-
-def menu_is_current(database: Database, telegram_id: int, menu: str) -> bool:
-    with reading(database) as session:
-        stored = session.execute(
-            select(User.menu_signature).where(User.telegram_id == telegram_id)
-        ).scalar_one_or_none()
-    return stored == menu
 
 
 def remember_menu(database: Database, telegram_id: int, menu: str) -> None:
