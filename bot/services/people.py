@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.i18n import supported
 from storage import audit
@@ -44,6 +44,27 @@ class Profile:
     def is_member(self) -> bool:
         """Allowed past the access gate: active and holding at least one role."""
         return self.active and bool(self.roles)
+
+
+_users, _units = User.__table__.c, Unit.__table__.c
+# Built once: this runs for every update, and building and caching a statement per call
+# costs more than the query itself.
+_PROFILE_QUERY = (
+    select(
+        _users.id,
+        _users.name,
+        _users.locale,
+        _users.is_office,
+        _users.liaison_unit_id,
+        _units.code,
+        _units.name,
+        _users.inspector_id,
+        _users.active,
+        _users.menu_signature,
+    )
+    .select_from(User.__table__.outerjoin(Unit.__table__, _units.id == _users.liaison_unit_id))
+    .where(_users.telegram_id == bindparam("telegram_id"))
+)
 
 
 def load_profile(
