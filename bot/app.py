@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram.ext import Application, ContextTypes, Defaults
@@ -16,6 +16,7 @@ import handlers.people
 import handlers.start
 from bot.config import Settings
 from bot.persistence import DatabasePersistence
+from bot.sender import OutboxSender
 from handlers.context import BotData, DsrContext
 from handlers.menus import set_guest_menus
 from storage.db import Database
@@ -30,10 +31,30 @@ def quiet_http_logs() -> None:
     """httpx logs every request URL at INFO, and the URL holds the token."""
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # At DEBUG, PTB logs every call's parameters, message texts (personal data) included.
+    for name in ("telegram.Bot", "telegram.ext.ExtBot"):
+        logging.getLogger(name).setLevel(logging.INFO)
 
 
 async def _post_init(app: DsrApplication) -> None:
     await set_guest_menus(app)
+    # The sender needs the initialised bot; it runs until post_stop (DESIGN section 2).
+    data = app.bot_data
+    data.sender = OutboxSender(
+        app.bot,
+        data.db,
+        data.settings,
+        data.clock,
+        stale_after=timedelta(seconds=data.settings.sender_stale_seconds),
+    )
+    await data.sender.start()
+
+
+async def _post_stop(app: DsrApplication) -> None:
+    # post_stop runs before shutdown: the HTTP client is still open for in-flight sends.
+    sender, app.bot_data.sender = app.bot_data.sender, None
+    if sender is not None:
+        await sender.stop()
 
 
 def build_application(
@@ -60,6 +81,7 @@ def build_application(
             DatabasePersistence(database, update_interval=settings.persistence_flush_seconds)
         )
         .post_init(_post_init)
+        .post_stop(_post_stop)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

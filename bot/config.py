@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     send_rate_per_chat: float = 1.0
     sender_concurrency: int = 4
     sender_poll_seconds: float = 1.0
+    # A claim older than this is taken to belong to a crashed process and is sent again.
+    sender_stale_seconds: float = 300.0
     persistence_flush_seconds: float = 5.0
     invite_days: int = 14
 

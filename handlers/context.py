@@ -26,7 +26,9 @@ class BotData:
     settings: Settings = field(default_factory=Settings)
     database: Database | None = None
     clock: Callable[[], datetime] = _utcnow
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Started in post_init, stopped in post_stop (bot.app); typed loosely to keep handlers
+    # free of the sender's module.
+    sender: Any = None
 
     @property
     def db(self) -> Database:
