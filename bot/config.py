@@ -90,9 +90,3 @@ class Settings(BaseSettings):
                 "DSR_BOT_TOKEN is malformed: expected digits, a colon and about 35 characters"
             )
         return token
-
-    def is_quiet(self, local: time) -> bool:
-        start, end = self.quiet_start, self.quiet_end
-        if start <= end:
-            return start <= local < end
-        return local >= start or local < end

@@ -50,7 +50,14 @@ def _role_refusal(roles: tuple[str, ...]) -> ServiceError:
 
 
 def _policy(context: DsrContext) -> InvitePolicy:
-    return InvitePolicy(bot_id=context.bot.id, days=context.settings.invite_days, now=context.now())
+    settings = context.settings
+    return InvitePolicy(
+        bot_id=context.bot.id,
+        days=settings.invite_days,
+        now=context.now(),
+        quiet=settings,
+        default_locale=settings.default_locale,
+    )
 
 
 def _link(context: DsrContext, code: str) -> str:
@@ -418,7 +425,7 @@ async def people_action(update: Update, context: DsrContext) -> None:
         await reply(update, t._("Remove this person's access? They can be invited again later."))
     elif confirmed is not None:
         info = await call(
-            invites.remove_person, context.db, actor(context), confirmed, context.now()
+            invites.remove_person, context.db, actor(context), confirmed, _policy(context).notices
         )
         await answer(update, context)
         await query.edit_message_reply_markup(None)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.i18n import N_
+from bot.i18n import DEFAULT_LOCALE, N_
 from bot.services.errors import NotAllowedError, ServiceError
 from bot.services.membership import (
     ROLE_INSPECTOR,
@@ -23,6 +23,8 @@ from bot.services.membership import (
     require_unit_access,
     user_row,
 )
+from bot.services.notices import NoticeContext, refresh_menu, tell
+from bot.services.outbox import QuietHours, QuietHoursConfig
 from bot.services.people import Profile
 from storage import audit
 from storage.db import Database, reading
@@ -34,6 +36,12 @@ class InvitePolicy:
     bot_id: int
     days: int
     now: datetime
+    quiet: QuietHoursConfig = field(default_factory=QuietHours)
+    default_locale: str = DEFAULT_LOCALE
+
+    @property
+    def notices(self) -> NoticeContext:
+        return NoticeContext(self.now, self.quiet, self.default_locale)
 
     @property
     def expires_at(self) -> datetime:
@@ -321,15 +329,43 @@ def redeem(
             user.liaison_unit_id = None
             user.inspector_id = None
         handed_over_by = None
+        notices = policy.notices
         if invite.role == ROLE_LIAISON:
             user.liaison_unit_id = unit.id
             if invite.handover_from is not None and invite.handover_from != user.id:
                 former = session.get(User, invite.handover_from)
                 if former is not None and former.liaison_unit_id == unit.id:
                     former.liaison_unit_id = None
+                    if not (former.is_office or former.inspector_id):
+                        former.active = False
                     handed_over_by = former.telegram_id
+                    tell(
+                        session,
+                        former,
+                        f"handover:{invite.id}",
+                        N_("{name} has taken over as liaison of {unit}. Thank you for your work."),
+                        notices,
+                        name=name or str(telegram_id),
+                        unit=unit.name,
+                    )
+                    refresh_menu(session, former, f"menu:handover:{invite.id}", notices)
         else:
             user.inspector_id = invite.inspector_id
+        inviter = session.get(User, invite.created_by) if invite.created_by else None
+        if (
+            inviter is not None
+            and inviter.active
+            and inviter.id not in (user.id, invite.handover_from)
+        ):
+            tell(
+                session,
+                inviter,
+                f"joined:{invite.id}",
+                N_("{name} has joined with your invitation ({who})."),
+                notices,
+                name=name or str(telegram_id),
+                who=inspector.name if inspector else unit.name,
+            )
         audit.append(
             session,
             actor=f"tg:{telegram_id}",
@@ -405,7 +441,9 @@ def check_removable(database: Database, actor: Profile, user_id: int) -> PersonI
         )
 
 
-def remove_person(database: Database, actor: Profile, user_id: int, now: datetime) -> PersonInfo:
+def remove_person(
+    database: Database, actor: Profile, user_id: int, notices: NoticeContext
+) -> PersonInfo:
     """The office removes anyone; a liaison removes their unit's inspectors' and liaisons'
     access to the unit (the person keeps roles elsewhere, if any)."""
     with database.unit_of_work() as uow:
@@ -429,14 +467,25 @@ def remove_person(database: Database, actor: Profile, user_id: int, now: datetim
                 user.inspector_id = None
             if not (user.is_office or user.liaison_unit_id or user.inspector_id):
                 user.active = False
-        audit.append(
+        change = audit.append(
             session,
             actor=actor_label(actor),
             action="person.remove",
             obj=f"user:{user.id}",
             details={"before": before},
-            at=now,
+            at=notices.now,
         )
+        if not user.active:
+            tell(
+                session,
+                user,
+                f"removed:{change.id}",
+                N_(
+                    "Your access to this bot has ended. If this is a mistake, ask the office or your unit's liaison for a new invitation link."
+                ),
+                notices,
+            )
+        refresh_menu(session, user, f"menu:removed:{change.id}", notices)
         info = PersonInfo(
             user.id, user.telegram_id, user.name, (), None, inspector.name if inspector else None
         )

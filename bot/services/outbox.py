@@ -47,7 +47,7 @@ class QuietHours:
 
 
 def is_quiet(local: time, start: time, end: time) -> bool:
-    """Same rule as ``Settings.is_quiet``: [start, end), crossing midnight when end ≤ start;
+    """Quiet hours are [start, end), crossing midnight when end ≤ start;
     start == end means no quiet hours at all."""
     if start <= end:
         return start <= local < end

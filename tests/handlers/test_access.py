@@ -17,6 +17,7 @@ from bot.console import OfflineBot, Person
 from bot.demo import OFFICE
 from bot.services import invites, membership, people
 from bot.services.invites import InvitePolicy
+from bot.services.notices import NoticeContext
 from bot.services.people import Profile
 from storage.db import Database
 
@@ -166,6 +167,6 @@ async def test_removed_people_are_refused(
     bot: OfflineBot, db: Database, city: dict[str, object]
 ) -> None:
     office = _profile(db, OFFICE.telegram_id)
-    invites.remove_person(db, office, int(str(city["user_a"])), datetime.now(UTC))
+    invites.remove_person(db, office, int(str(city["user_a"])), NoticeContext(datetime.now(UTC)))
     calls = await bot.say(INSPECTOR_A, "/me")
     assert "使用权限已终止" in _visible(calls)

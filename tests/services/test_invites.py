@@ -10,6 +10,7 @@ import pytest
 from bot.services import invites, membership, people
 from bot.services.errors import NotAllowedError, ServiceError
 from bot.services.invites import InvitePolicy
+from bot.services.notices import NoticeContext
 from bot.services.people import Profile
 from storage.db import Database
 
@@ -106,9 +107,7 @@ def test_one_time_use_is_safe_under_concurrency(database_url: str, city: dict[st
         except ServiceError:
             outcomes.append("refused")
 
-    threads = [
-        threading.Thread(target=attempt, args=(d, 400 + i)) for i, d in enumerate(databases)
-    ]
+    threads = [threading.Thread(target=attempt, args=(d, 400 + i)) for i, d in enumerate(databases)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -196,8 +195,8 @@ def test_removal_rules(db: Database, city: dict[str, int]) -> None:
         p for p in invites.list_people(db, profile(db, 201)) if p.telegram_id == 500
     )
     with pytest.raises(NotAllowedError):
-        invites.remove_person(db, profile(db, 202), inspector_user.user_id, NOW)
-    invites.remove_person(db, profile(db, 201), inspector_user.user_id, NOW)
+        invites.remove_person(db, profile(db, 202), inspector_user.user_id, NoticeContext(NOW))
+    invites.remove_person(db, profile(db, 201), inspector_user.user_id, NoticeContext(NOW))
     assert not profile(db, 500).is_member
     # Removed people can be invited again and start afresh.
     again = invites.invite_inspectors(db, profile(db, 201), city["a"], policy())[0]
@@ -211,3 +210,36 @@ def test_unit_codes_are_validated(db: Database) -> None:
     membership.add_unit(db, None, "scjg", "市场监督管理局")
     with pytest.raises(ServiceError, match="already exists"):
         membership.add_unit(db, None, "SCJG", "重复")
+
+
+def _outbox(db: Database) -> list[tuple[int, str, str]]:
+    from sqlalchemy import select
+
+    from storage.db import reading
+    from storage.models import OutboxMessage
+
+    with reading(db) as session:
+        rows = session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+        return [(r.chat_id, r.payload["method"], str(r.payload["params"].get("text", ""))) for r in rows]
+
+
+def test_people_affected_by_others_are_told_in_their_language(
+    db: Database, city: dict[str, int]
+) -> None:
+    join_liaison(db, city["a"], 201, "王芳")
+    people.set_locale(db, 201, "en")
+    # The office hears that the liaison joined.
+    assert (OFFICE_TG, "sendMessage") in [(c, m) for c, m, _ in _outbox(db)]
+    handover = invites.handover_liaison(db, profile(db, 201), policy())
+    invites.redeem(db, handover.code, 202, "接任者", policy())
+    to_former = [(m, text) for c, m, text in _outbox(db) if c == 201]
+    assert ("sendMessage", "接任者 has taken over as liaison of 市场监督管理局. Thank you for your work.") in to_former
+    assert "setMyCommands" in [m for m, _ in to_former]
+    # Removed people get the guest menu and the explanation, in Chinese by default.
+    link = invites.invite_inspectors(db, profile(db, 202), city["a"], policy())[0]
+    invites.redeem(db, link.code, 500, "王明", policy())
+    removed = next(p for p in invites.list_people(db, profile(db, 202)) if p.telegram_id == 500)
+    invites.remove_person(db, profile(db, 202), removed.user_id, NoticeContext(NOW))
+    to_removed = [(m, text) for c, m, text in _outbox(db) if c == 500]
+    assert any("使用权限已终止" in text for _, text in to_removed)
+    assert "setMyCommands" in [m for m, _ in to_removed]
