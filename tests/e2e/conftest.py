@@ -27,6 +27,7 @@ async def dsr_run(
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """Start ``python -m bot run`` (the real entry point) pointed at the fake; stop it
     with SIGTERM on exit, as an operator would."""
+    workdir.mkdir(parents=True, exist_ok=True)
     async with serve_fake(fake) as (base_url, file_url):
         env = {
             **os.environ,
