@@ -74,6 +74,11 @@ class OfflineBot:
         self.out.write(f"\n👤 {person.title}: {said}\n")
         mark = self.fake.mark()
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        # Notices the step wrote to the outbox for other people go out now, so the
+        # transcript shows them where they happen (the sender would within a second).
+        sender = self.app.bot_data.sender
+        if sender is not None:
+            await sender.run_once()
         calls = self.fake.calls[mark:]
         for call in calls:
             self.render(call)

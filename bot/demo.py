@@ -7,6 +7,7 @@ Bot API calls the bot made. It grows with every capability.
 from __future__ import annotations
 
 import asyncio
+from datetime import time
 from pathlib import Path
 from typing import TextIO
 
@@ -83,7 +84,11 @@ def prepare_city(
         _wipe(database)
         empty = True
     migrate.upgrade(database)
-    demo_settings = settings.model_copy(update={"admin_ids": [OFFICE.telegram_id]})
+    # No quiet hours in the demo: a newcomer trying it at night should still see the
+    # notices that would otherwise wait for the morning.
+    demo_settings = settings.model_copy(
+        update={"admin_ids": [OFFICE.telegram_id], "quiet_start": time(0), "quiet_end": time(0)}
+    )
     if empty:
         membership.add_admin(database, OFFICE.telegram_id, OFFICE.name)
     return database, demo_settings
