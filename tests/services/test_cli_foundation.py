@@ -1,0 +1,92 @@
+"""The ``dsr`` command's foundation: clear failures, backups, audit verification, console."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storage import audit
+from storage.db import Database
+
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
+
+
+def dsr(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
+        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True, text=True, env={**ENV, **(env or {})}, input=stdin,
+        cwd=cwd, timeout=120, check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [("", "DSR_BOT_TOKEN is not set"), ("not-a-token", "DSR_BOT_TOKEN is malformed")],
+)
+def test_run_without_a_good_token_fails_in_one_line(token: str, expected: str, tmp_path: Path) -> None:
+    result = dsr("run", env={"DSR_BOT_TOKEN": token}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_setting_is_one_line(tmp_path: Path) -> None:
+    result = dsr("run", env={"DSR_TIMEZONE": "Mars/Olympus"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "dsr: DSR_TIMEZONE: Value error, unknown time zone 'Mars/Olympus'"
+
+
+def test_sqlite_backup_is_a_consistent_copy(sqlite_db: Database, tmp_path: Path) -> None:
+    with sqlite_db.unit_of_work() as uow:
+        audit.append(uow.session, actor="test", action="x", obj="y")
+        uow.commit()
+    target = tmp_path / "backups" / "copy.sqlite3"
+    result = dsr("db", "backup", str(target), "--database", sqlite_db.url)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT COUNT(*) FROM audit_log").fetchone() == (1,)
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_postgres_backup_explains_pg_dump() -> None:
+    result = dsr("db", "backup", "x.dump", "--database", "postgresql://u:secret@db.example/dsr")
+    assert result.returncode == 0
+    assert "pg_dump" in result.stdout and "secret" not in result.stdout
+
+
+def test_audit_verify_reports_tampering(sqlite_db: Database) -> None:
+    with sqlite_db.unit_of_work() as uow:
+        for i in range(3):
+            audit.append(uow.session, actor="test", action="x", obj=f"o{i}")
+        uow.commit()
+    ok = dsr("audit", "verify", "--database", sqlite_db.url)
+    assert ok.returncode == 0 and "3 entries" in ok.stdout
+    with sqlite_db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE audit_log SET actor = 'mallory' WHERE id = 2")
+    broken = dsr("audit", "verify", "--database", sqlite_db.url)
+    assert broken.returncode == 1 and "entry 2" in broken.stdout
+
+
+def test_db_check_finds_no_drift(database_url: str) -> None:
+    result = dsr("db", "check", "--database", database_url)
+    assert result.returncode == 0, result.stderr
+
+
+def test_console_chats_with_the_real_bot(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
+    script = "/help\n/addunit SCJG 市场监督管理局\n/units\n1\n/as guest\n/units\n/quit\n"
+    result = dsr("console", "--database", url, "--as", "office", stdin=script, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "/units — 成员单位及联络员" in out  # the office's help
+    assert "[1] 邀请 SCJG 的联络员" in out  # a button, pressed by its number
+    assert "?start=" in out  # the invitation link it made
+    assert "本机器人供联席会议成员单位使用" in out  # the guest is refused
