@@ -1,0 +1,206 @@
+"""The unified social credit code (统一社会信用代码, USCC) per GB 32100-2015.
+
+Layout of the 18 characters (positions are 1-based, as the standard counts them):
+
+    1      registration management department (登记管理部门代码)
+    2      institution category within that department (机构类别代码)
+    3-8    administrative division code of the registering authority (GB/T 2260, 6 digits)
+    9-17   the subject identifier: the organisation code of GB 11714 (8 characters and its
+           own check character at position 17)
+    18     check character, ISO 7064 MOD 31-3 over positions 1-17
+
+The result carries reason codes, never sentences: ``bot.domain.reasons`` turns them into
+words in the reader's language. Errors make a code unusable; warnings are facts a person
+should see but that real registries hold (a failing organisation-code check character at
+position 17 is the common one: codes issued to individual businesses were never checked).
+A 15-digit value is the business registration number (注册号) that preceded the USCC; it is
+recognised as such, as a warning, so a directory that still carries it can be imported.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+# The 31 characters of GB 32100-2015 table 1: digits and the upper-case Latin letters
+# without I, O, S, V and Z (too easy to confuse with 1, 0, 5, U and 2).
+CHARSET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_VALUE: Final = MappingProxyType({ch: i for i, ch in enumerate(CHARSET)})
+# Weight of position i (1-based) is 3^(i-1) mod 31.
+WEIGHTS: Final = tuple(pow(3, i, 31) for i in range(17))
+
+# GB 32100-2015 appendix A (登记管理部门代码和机构类别代码), with amendment no. 1 adding
+# A (中央军委改革和编制办公室) and the later N (农业: rural collective economic
+# organisations). Rows: (department code, department, category code, category).
+APPENDIX_A: Final = (
+    ("1", "机构编制", "1", "机关"),
+    ("1", "机构编制", "2", "事业单位"),
+    ("1", "机构编制", "3", "中央编办直接管理机构编制的群众团体"),
+    ("1", "机构编制", "9", "其他"),
+    ("2", "外交", "1", "外国常驻新闻机构"),
+    ("2", "外交", "9", "其他"),
+    ("3", "司法行政", "1", "律师执业机构"),
+    ("3", "司法行政", "2", "公证处"),
+    ("3", "司法行政", "3", "基层法律服务所"),
+    ("3", "司法行政", "4", "司法鉴定机构"),
+    ("3", "司法行政", "5", "仲裁委员会"),
+    ("3", "司法行政", "9", "其他"),
+    ("4", "文化", "1", "外国在华文化中心"),
+    ("4", "文化", "9", "其他"),
+    ("5", "民政", "1", "社会团体"),
+    ("5", "民政", "2", "民办非企业单位"),
+    ("5", "民政", "3", "基金会"),
+    ("5", "民政", "9", "其他"),
+    ("6", "旅游", "1", "外国旅游部门常驻代表机构"),
+    ("6", "旅游", "2", "港澳台地区旅游部门常驻内地（大陆）代表机构"),
+    ("6", "旅游", "9", "其他"),
+    ("7", "宗教", "1", "宗教活动场所"),
+    ("7", "宗教", "2", "宗教院校"),
+    ("7", "宗教", "9", "其他"),
+    ("8", "工会", "1", "基层工会"),
+    ("8", "工会", "9", "其他"),
+    # 工商 has no "9 其他": every market entity is one of the three.
+    ("9", "工商", "1", "企业"),
+    ("9", "工商", "2", "个体工商户"),
+    ("9", "工商", "3", "农民专业合作社"),
+    ("A", "中央军委改革和编制办公室", "1", "军队事业单位"),
+    ("A", "中央军委改革和编制办公室", "9", "其他"),
+    ("N", "农业", "1", "组级集体经济组织"),
+    ("N", "农业", "2", "村级集体经济组织"),
+    ("N", "农业", "3", "乡镇级集体经济组织"),
+    ("N", "农业", "9", "其他"),
+    # 其他: the standard does not subdivide and always writes 1.
+    ("Y", "其他", "1", "其他"),
+)
+DEPARTMENTS: Final = MappingProxyType({dept: name for dept, name, _, _ in APPENDIX_A})
+CATEGORIES: Final = MappingProxyType({dept + cat: name for dept, _, cat, name in APPENDIX_A})
+
+# First two digits of a GB/T 2260 division code: the provinces, plus 10, which the
+# national registration authority (国家市场监督管理总局 and its predecessors) uses.
+PROVINCE_PREFIXES: Final = frozenset(
+    "10 11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "  # noqa: SIM905
+    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
+
+# GB 11714 organisation code: weights of its 8 body characters; body characters are
+# digits (0-9) or upper-case letters (A=10 ... Z=35).
+_ORG_WEIGHTS: Final = (3, 7, 9, 10, 5, 8, 4, 2)
+
+# Reason codes (stable: stored in error reports and translated through bot.domain.reasons).
+LENGTH: Final = "uscc.length"
+CHARSET_ERROR: Final = "uscc.charset"
+DEPARTMENT: Final = "uscc.department"
+CATEGORY: Final = "uscc.category"
+REGION: Final = "uscc.region"
+REGION_UNKNOWN: Final = "uscc.region_unknown"
+CHECK_DIGIT: Final = "uscc.check_digit"
+ORG_CODE_CHECK: Final = "uscc.org_code_check"
+OLD_REGNO: Final = "uscc.old_regno"
+
+# Spaces and dashes people type inside a code to group its characters; removed before
+# checking, never reported.
+_SEPARATORS: Final = re.compile(r"[\s\-_.·]+")
+_OLD_REGNO: Final = re.compile(r"\d{15}")
+
+
+@dataclass(frozen=True, slots=True)
+class UsccCheck:
+    """What ``check_uscc`` found.
+
+    ``value`` is the normalised text (NFKC, upper case, separators removed), whatever its
+    validity, so a message can quote it. ``old_regno`` is true when ``value`` is a 15-digit
+    business registration number rather than a USCC (then ``errors`` is empty and
+    ``warnings`` holds ``uscc.old_regno``). ``params`` holds the values the reason
+    sentences interpolate (for example ``chars`` for a charset error).
+    """
+
+    value: str
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    old_regno: bool = False
+    params: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def ok(self) -> bool:
+        """A usable 18-character USCC (warnings allowed, not an old registration number)."""
+        return not self.errors and not self.old_regno
+
+
+def normalise_uscc(raw: str) -> str:
+    """NFKC (full-width Ａ１ -> A1), upper case, and grouping separators removed."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw)).upper()
+
+
+def check_character(first17: str) -> str:
+    """The position-18 check character of 17 characters over ``CHARSET``.
+
+    ISO 7064 MOD 31-3 as GB 32100-2015 writes it: C18 = 31 - (sum of value*weight mod 31),
+    where 31 means 0. Raises KeyError/ValueError for characters outside the charset or a
+    wrong length: callers validate first.
+    """
+    if len(first17) != 17:
+        raise ValueError("a USCC check character is computed over 17 characters")
+    total = sum(_VALUE[ch] * w for ch, w in zip(first17, WEIGHTS, strict=True))
+    return CHARSET[(31 - total % 31) % 31]
+
+
+def org_code_check_character(body8: str) -> str:
+    """The GB 11714 check character for the 8 body characters of an organisation code.
+
+    C9 = 11 - (sum of value*weight mod 11); 10 is written X and 11 is written 0.
+    """
+    total = sum(int(ch, 36) * w for ch, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    c9 = 11 - total % 11
+    return "X" if c9 == 10 else "0" if c9 == 11 else str(c9)
+
+
+def check_uscc(raw: str) -> UsccCheck:
+    """Check one USCC (or recognise a 15-digit old registration number).
+
+    Length and charset errors stop the check (nothing further is meaningful); the
+    department/category, region and check-character tests are all reported together so a
+    person sees every problem at once.
+    """
+    value = normalise_uscc(raw)
+    if _OLD_REGNO.fullmatch(value):
+        return UsccCheck(value=value, warnings=(OLD_REGNO,), old_regno=True)
+    if len(value) != 18:
+        return UsccCheck(
+            value=value, errors=(LENGTH,), params=MappingProxyType({"length": str(len(value))})
+        )
+    bad = sorted({ch for ch in value if ch not in _VALUE})
+    if bad:
+        return UsccCheck(
+            value=value,
+            errors=(CHARSET_ERROR,),
+            params=MappingProxyType({"chars": " ".join(bad)}),
+        )
+
+    errors: list[str] = []
+    warnings: list[str] = []
+    if value[0] not in DEPARTMENTS:
+        errors.append(DEPARTMENT)
+    elif value[:2] not in CATEGORIES:
+        errors.append(CATEGORY)
+    region = value[2:8]
+    if not region.isdigit():
+        errors.append(REGION)
+    elif region[:2] not in PROVINCE_PREFIXES:
+        warnings.append(REGION_UNKNOWN)
+    if check_character(value[:17]) != value[17]:
+        errors.append(CHECK_DIGIT)
+    # The organisation code's own check is only worth a warning (see the module docstring);
+    # and once the USCC itself is wrong, a second complaint about the same typo is noise.
+    if not errors and org_code_check_character(value[8:16]) != value[16]:
+        warnings.append(ORG_CODE_CHECK)
+    return UsccCheck(value=value, errors=tuple(errors), warnings=tuple(warnings))
+
+
+def registry_category(code: str) -> tuple[str, str] | None:
+    """(department, category) names for a code's first two characters, if the standard
+    defines them."""
+    category = CATEGORIES.get(code[:2])
+    return None if category is None else (DEPARTMENTS[code[0]], category)

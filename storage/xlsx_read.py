@@ -1,0 +1,507 @@
+"""Reading a register from an uploaded workbook (.xlsx, .xls) with python-calamine.
+
+What real uploads look like, and what this module does about it (DESIGN sections 5, 12):
+
+- a merged title row or two above the header, columns in any order and under many names:
+  the header row is found by name (``registers.match_header``) in the first rows of the
+  first worksheet that has every required header;
+- python-calamine drops leading empty rows and columns: the sheet's ``start`` offset is
+  added back so every row number and column letter is the one Excel shows;
+- calamine knows nothing of hidden rows, nor of formulas whose result was never computed
+  (files written by scripts): for .xlsx both are read from the sheet's XML; for .xls
+  hidden rows cannot be known and a warning says so;
+- files that are not workbooks at all (a web page saved as .xls, a password-protected
+  workbook, a broken download) raise ``UnusableFile`` with a reason code.
+
+Cells are returned raw (as calamine gives them); ``bot.domain.registers.validate_row``
+normalises and validates them.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import operator
+import posixpath
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+from python_calamine import (
+    CalamineError,
+    CalamineSheet,
+    CalamineWorkbook,
+    PasswordError,
+    SheetTypeEnum,
+)
+from python_calamine import SheetVisibleEnum as Visible
+
+from bot.domain import cells
+from bot.domain.cells import CellValue
+from bot.domain.registers import (
+    Finding,
+    Problem,
+    Register,
+    RegisterSpec,
+    match_header,
+    spec_of,
+)
+
+# Reason codes (sentences in bot.domain.reasons).
+NOT_SPREADSHEET: Final = "file.not_spreadsheet"
+TOO_LARGE: Final = "file.too_large"
+HTML_DISGUISED: Final = "file.html_disguised"
+ENCRYPTED: Final = "file.encrypted"
+CORRUPT: Final = "file.corrupt"
+NO_SHEETS: Final = "file.no_sheets"
+EMPTY: Final = "file.empty"
+NO_HEADER: Final = "file.no_header"
+DUPLICATE_COLUMN: Final = "file.duplicate_column"
+HIDDEN_UNKNOWN: Final = "file.hidden_unknown"
+ROW_HIDDEN: Final = "row.hidden"
+FORMULA_NO_VALUE: Final = "cell.formula_no_value"
+
+# How far down a header row may be (title rows, notes, a blank line or two).
+HEADER_SCAN_ROWS: Final = 30
+# What a workbook may unpack to. A 100k-row directory is about 80 MB of XML; the limit
+# keeps a zip bomb (a few MB that inflate to gigabytes) away from calamine and zipfile.
+MAX_UNPACKED: Final = 512 * 2**20
+
+_ZIP_MAGIC: Final = (b"PK\x03\x04", b"PK\x05\x06")
+_OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# An encrypted .xlsx is an OLE compound file holding an "EncryptionInfo" stream (MS-OFFCRYPTO);
+# directory entry names are UTF-16LE.
+_ENCRYPTION_INFO: Final = "EncryptionInfo".encode("utf-16-le")
+# An encrypted .xls has a FILEPASS record (0x002F) right after the workbook globals' BOF
+# record (0x0809, 16 bytes, BIFF8 0x0600, type 0x0005). python-calamine reports it only when
+# it opens a path, not bytes, so it is looked for here.
+_BIFF8_GLOBALS_BOF: Final = b"\x09\x08\x10\x00\x00\x06\x05\x00"
+_FILEPASS: Final = b"\x2f\x00"
+
+
+class UnusableFile(Exception):  # noqa: N818 - it is what the service catches and says
+    """The upload cannot be read as this register at all; ``reason`` is a reason code."""
+
+    def __init__(self, reason: str, params: Mapping[str, str] | None = None) -> None:
+        self.reason = reason
+        self.params: Mapping[str, str] = MappingProxyType(dict(params or {}))
+        super().__init__(f"{reason} {dict(self.params)}" if self.params else reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    field: str
+    index: int  # 0-based, absolute (A = 0)
+    letter: str
+    header: str  # as written in the file
+
+
+@dataclass(slots=True)
+class ReadRow:
+    row: int  # the row number Excel shows
+    hidden: bool
+    cells: dict[str, CellValue]  # field key -> raw cell, for every mapped column
+
+
+@dataclass(slots=True)
+class ReadResult:
+    file_name: str
+    file_format: str  # "xlsx", "xlsb", "xls" or "ods"
+    sheet: str
+    header_row: int
+    columns: dict[str, Column]  # field key -> column, in the file's column order
+    rows: list[ReadRow]
+    problems: list[Finding] = field(default_factory=list)
+    ignored_columns: list[tuple[str, str]] = field(default_factory=list)  # (letter, header)
+    hidden_rows_known: bool = True
+
+    def column_of(self, field_key: str | None) -> Column | None:
+        return None if field_key is None else self.columns.get(field_key)
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+# --- sniffing ------------------------------------------------------------------------------
+
+
+def _sniff(data: bytes) -> str:
+    """The container format, or raise UnusableFile for what no reader can open."""
+    head = data[:8]
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+                unpacked = sum(info.file_size for info in archive.infolist())
+                mimetype = archive.read("mimetype") if "mimetype" in names else b""
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise UnusableFile(CORRUPT) from exc
+        if unpacked > MAX_UNPACKED:
+            raise UnusableFile(TOO_LARGE, {"megabytes": str(MAX_UNPACKED // 2**20)})
+        if "[Content_Types].xml" in names and "xl/workbook.bin" in names:
+            return "xlsb"  # binary parts: calamine reads it; no XML to find hidden rows in
+        if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+            return "xlsx"
+        if b"opendocument.spreadsheet" in mimetype:
+            return "ods"
+        raise UnusableFile(NOT_SPREADSHEET)
+    if head == _OLE_MAGIC:
+        if _ENCRYPTION_INFO in data:
+            return "encrypted"
+        bof = data.find(_BIFF8_GLOBALS_BOF)
+        if bof >= 0 and data[bof + 20 : bof + 22] == _FILEPASS:
+            return "encrypted"
+        return "xls"
+    sample = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if sample.startswith((b"<", b"mime-version")) and (
+        b"<html" in sample or b"<table" in sample or b"mime-version" in sample
+    ):
+        raise UnusableFile(HTML_DISGUISED)
+    raise UnusableFile(NOT_SPREADSHEET)
+
+
+# --- the .xlsx XML that calamine does not expose --------------------------------------------
+
+_ATTR: Final = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
+_SHEET_TAG: Final = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
+_REL_TAG: Final = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
+_ROW_TAG: Final = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_HIDDEN_ROW_TAG: Final = re.compile(
+    rb"<(?:\w+:)?row\b([^>]*?\bhidden\s*=\s*[\"'](?:1|true)[\"'][^>]*)>"
+)
+_HIDDEN_ATTR: Final = re.compile(rb"\bhidden\s*=\s*[\"'](?:1|true)[\"']")
+_HIDDEN_HINTS: Final = (b'hidden="1"', b'hidden="true"', b"hidden='1'", b"hidden='true'")
+_ROW_NUMBER: Final = re.compile(rb"\br\s*=\s*[\"'](\d+)[\"']")
+# A formula element closing its cell with no cached value: nothing, <v/> or an empty <v>.
+_FORMULA_WITHOUT_VALUE: Final = re.compile(
+    rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_FORMULA_HINTS: Final = (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")
+_CELL_START: Final = re.compile(rb"<(?:\w+:)?c\s([^>]*)>")
+_CELL_REF: Final = re.compile(rb"\br\s*=\s*[\"']([A-Z]+)(\d+)[\"']")
+_STRING_RESULT: Final = re.compile(rb"\bt\s*=\s*[\"']str[\"']")
+_VALUE_ELEMENT: Final = re.compile(rb"<(?:\w+:)?v[\s/>]")
+# How far back from a formula its cell's start tag can be (attributes, a long formula).
+_CELL_LOOKBACK: Final = 512
+
+
+def _attrs(text: bytes) -> dict[str, str]:
+    """Attributes by local name (namespace prefixes dropped), values unescaped."""
+    return {
+        key.decode().rpartition(":")[2]: html.unescape(value.decode("utf-8", "replace"))
+        for key, value in _ATTR.findall(text)
+    }
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> the zip member holding its XML, through workbook.xml and its rels."""
+    names = set(archive.namelist())
+    workbook = "xl/workbook.xml"
+    if "_rels/.rels" in names:
+        for tag in _REL_TAG.findall(archive.read("_rels/.rels")):
+            attrs = _attrs(tag)
+            if attrs.get("Type", "").endswith("/officeDocument"):
+                workbook = attrs.get("Target", workbook).lstrip("/")
+    base = posixpath.dirname(workbook)
+    rels_name = posixpath.join(base, "_rels", posixpath.basename(workbook) + ".rels")
+    targets: dict[str, str] = {}
+    if rels_name in names:
+        for tag in _REL_TAG.findall(archive.read(rels_name)):
+            attrs = _attrs(tag)
+            target = attrs.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
+            targets[attrs.get("Id", "")] = posixpath.normpath(path)
+    parts: dict[str, str] = {}
+    if workbook in names:
+        for tag in _SHEET_TAG.findall(archive.read(workbook)):
+            attrs = _attrs(tag)
+            part = targets.get(attrs.get("id", ""))
+            if part is not None and part in names and "name" in attrs:
+                parts[attrs["name"]] = part
+    return parts
+
+
+@dataclass(slots=True)
+class _SheetXml:
+    hidden_rows: frozenset[int]
+    formulas_without_value: frozenset[tuple[int, int]]  # (Excel row, 0-based column)
+
+
+def _scan_sheet_xml(xml: bytes) -> _SheetXml:
+    """Hidden rows and formula cells with no cached value, from the raw sheet XML.
+
+    A 100k-row sheet is 50-80 MB of XML: an XML parser would spend seconds building
+    elements nobody needs. Plain substring tests (memchr speed) decide whether there is
+    anything to look for at all; only then do the regexes run, and they match only the
+    rows and cells that matter.
+    """
+    hidden: set[int] = set()
+    if b"hidden=" in xml and any(hint in xml for hint in _HIDDEN_HINTS):
+        tags = _HIDDEN_ROW_TAG.findall(xml)
+        numbers = [_ROW_NUMBER.search(attrs) for attrs in tags]
+        if all(numbers):
+            hidden.update(int(m[1]) for m in numbers if m)
+        else:  # r is optional; rows without it follow on from the previous one
+            current = 0
+            for attrs in _ROW_TAG.findall(xml):
+                found = _ROW_NUMBER.search(attrs)
+                current = int(found[1]) if found else current + 1
+                if _HIDDEN_ATTR.search(attrs):
+                    hidden.add(current)
+    missing: set[tuple[int, int]] = set()
+    if (b"<f" in xml or b":f" in xml) and any(hint in xml for hint in _FORMULA_HINTS):
+        for formula in _FORMULA_WITHOUT_VALUE.finditer(xml):
+            window = xml[max(0, formula.start() - _CELL_LOOKBACK) : formula.start()]
+            cells_before = list(_CELL_START.finditer(window))
+            if not cells_before:
+                continue
+            attrs = cells_before[-1][1]
+            # t="str" with an empty value is a formula that computed "": a real value.
+            if _STRING_RESULT.search(attrs) and _VALUE_ELEMENT.search(formula[0]):
+                continue
+            ref = _CELL_REF.search(attrs)
+            if ref:
+                missing.add((int(ref[2]), _column_index(ref[1].decode())))
+    return _SheetXml(frozenset(hidden), frozenset(missing))
+
+
+def _xlsx_sheet_xml(data: bytes, sheet: str) -> _SheetXml:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            part = _sheet_parts(archive).get(sheet)
+            if part is None:
+                return _SheetXml(frozenset(), frozenset())
+            return _scan_sheet_xml(archive.read(part))
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise UnusableFile(CORRUPT) from exc
+
+
+# --- the header ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Header:
+    sheet: str
+    row: int  # Excel row
+    offset: int  # index into the sheet's rows
+    mapped: dict[str, list[tuple[int, str]]]  # field -> [(absolute column, header text)]
+    ignored: list[tuple[int, str]]
+    texts: list[str]
+
+
+def _find_header(
+    spec: RegisterSpec, sheet: str, rows: Sequence[Sequence[CellValue]], start: tuple[int, int]
+) -> _Header | None:
+    """The best header row among the first rows: one naming every required field before
+    one that does not (a group label such as 联系方式 above the real header), then the one
+    naming most fields, then the first."""
+    required = {f.key for f in spec.required}
+    best: _Header | None = None
+    best_score = (False, 0)
+    for offset, values in enumerate(rows[:HEADER_SCAN_ROWS]):
+        mapped: dict[str, list[tuple[int, str]]] = {}
+        ignored: list[tuple[int, str]] = []
+        texts: list[str] = []
+        for j, value in enumerate(values):
+            text = cells.clean_text(value) if isinstance(value, str) else None
+            if text is None:
+                continue
+            texts.append(text)
+            key = match_header(spec, text)
+            if key is None:
+                ignored.append((start[1] + j, text))
+            else:
+                mapped.setdefault(key, []).append((start[1] + j, text))
+        score = (required <= mapped.keys(), len(mapped))
+        if mapped and score > best_score:
+            best, best_score = (
+                _Header(sheet, start[0] + offset + 1, offset, mapped, ignored, texts),
+                score,
+            )
+    return best
+
+
+def _is_notes_row(spec: RegisterSpec, values: Mapping[str, CellValue]) -> bool:
+    """The template's notes row (right under the header): every filled cell is its
+    column's note."""
+    filled = [(key, cells.clean_text(v)) for key, v in values.items() if not cells.is_blank(v)]
+    return bool(filled) and all(text == spec.field(key).note for key, text in filled)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _open(data: bytes, file_format: str) -> CalamineWorkbook:
+    if file_format == "encrypted":
+        raise UnusableFile(ENCRYPTED)
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError as exc:
+        raise UnusableFile(ENCRYPTED) from exc
+    except (CalamineError, ValueError, OSError) as exc:
+        raise UnusableFile(CORRUPT) from exc
+
+
+def read_register(data: bytes, file_name: str, register: Register | RegisterSpec) -> ReadResult:
+    """Read the rows of ``register`` from an uploaded workbook.
+
+    Raises ``UnusableFile`` when the file cannot be read as this register at all. Problems
+    of single rows or cells (a hidden row, a formula without a value) are in
+    ``ReadResult.problems``; validating the values is ``validate_row``'s job.
+    """
+    spec = spec_of(register)
+    file_format = _sniff(data)
+    workbook = _open(data, file_format)
+    try:
+        return _read(workbook, data, file_name, file_format, spec)
+    except PasswordError as exc:  # .xls encryption shows only when a sheet is read
+        raise UnusableFile(ENCRYPTED) from exc
+    except (CalamineError, ValueError) as exc:
+        raise UnusableFile(CORRUPT) from exc
+    finally:
+        workbook.close()
+
+
+def _read(
+    workbook: CalamineWorkbook, data: bytes, file_name: str, file_format: str, spec: RegisterSpec
+) -> ReadResult:
+    # Worksheets only (no chart or macro sheets); visible ones before hidden ones, so a
+    # forgotten hidden copy does not win over the sheet the person sees.
+    sheets = [m for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    if not sheets:
+        raise UnusableFile(NO_SHEETS)
+    sheets.sort(key=lambda m: m.visible != Visible.Visible)
+    required = {f.key for f in spec.required}
+    closest: _Header | None = None  # for the message when no sheet has the header
+    chosen: tuple[_Header, CalamineSheet] | None = None
+    for meta in sheets:
+        sheet = workbook.get_sheet_by_name(meta.name)
+        start = sheet.start
+        if start is None:
+            continue
+        top = sheet.to_python(nrows=HEADER_SCAN_ROWS)
+        filled = [i for i, row in enumerate(top) if not all(cells.is_blank(v) for v in row)]
+        if not filled:
+            continue
+        header = _find_header(spec, meta.name, top, start)
+        if header is not None and required <= header.mapped.keys():
+            chosen = header, sheet
+            break
+        if header is None:
+            texts = [t for v in top[filled[0]] if (t := cells.clean_text(v))]
+            header = _Header(meta.name, start[0] + filled[0] + 1, filled[0], {}, [], texts)
+        if closest is None or len(header.mapped) > len(closest.mapped):
+            closest = header
+    if chosen is None:
+        if closest is None:
+            raise UnusableFile(EMPTY)
+        raise UnusableFile(
+            NO_HEADER,
+            {
+                "expected": "、".join(f.header for f in spec.required),
+                "found": "、".join(closest.texts[:12]),
+                "sheet": closest.sheet,
+                "row": str(closest.row),
+            },
+        )
+    return _read_rows(data, file_name, file_format, spec, *chosen)
+
+
+def _read_rows(
+    data: bytes,
+    file_name: str,
+    file_format: str,
+    spec: RegisterSpec,
+    header: _Header,
+    sheet: CalamineSheet,
+) -> ReadResult:
+    for key, places in header.mapped.items():
+        if len(places) > 1:
+            raise UnusableFile(
+                DUPLICATE_COLUMN,
+                {
+                    "header": spec.field(key).header,
+                    "columns": ", ".join(column_letter(col) for col, _ in places),
+                },
+            )
+    start = sheet.start or (0, 0)
+    columns = {
+        key: Column(key, col, column_letter(col), text)
+        for key, [(col, text)] in sorted(header.mapped.items(), key=lambda kv: kv[1][0][0])
+    }
+    # Positions within calamine's rows (which begin at the start offset). Calamine's rows
+    # are as wide as the used range, and the header lies inside it, so every position
+    # exists; itemgetter then builds each row in C rather than cell by cell in Python.
+    keys = tuple(columns)
+    positions = [c.index - start[1] for c in columns.values()]
+    pick = operator.itemgetter(*positions)
+    width = max(positions) + 1
+
+    problems: list[Finding] = []
+    if file_format == "xlsx":
+        xml = _xlsx_sheet_xml(data, header.sheet)
+        hidden_known = True
+    else:
+        xml = _SheetXml(frozenset(), frozenset())
+        hidden_known = False
+        problems.append(Finding(None, "warning", Problem(None, None, HIDDEN_UNKNOWN)))
+    by_column = {c.index: key for key, c in columns.items()}
+    formula_cells: dict[int, list[str]] = {}
+    for row_no, col in sorted(xml.formulas_without_value):
+        if row_no > header.row and col in by_column:
+            formula_cells.setdefault(row_no, []).append(by_column[col])
+
+    rows: list[ReadRow] = []
+    first_data = header.offset + 1
+    base = start[0] + 1  # Excel row number of calamine's row 0
+    notes_checked = False
+    for i, values in enumerate(sheet.to_python()[first_data:], start=first_data):
+        # Never seen shorter, but a short row must not raise.
+        picked = pick(values if len(values) >= width else [*values, *[""] * width])
+        raw = dict(zip(keys, picked if len(keys) > 1 else (picked,), strict=True))
+        row_no = base + i
+        for v in raw.values():
+            if v != "" and v is not None and (v.__class__ is not str or not cells.is_blank(v)):
+                break
+        else:
+            if row_no not in formula_cells:
+                continue
+        if not notes_checked:
+            notes_checked = True
+            if _is_notes_row(spec, raw):
+                continue
+        hidden = row_no in xml.hidden_rows
+        rows.append(ReadRow(row_no, hidden, raw))
+        if hidden:
+            problems.append(Finding(row_no, "warning", Problem(None, None, ROW_HIDDEN)))
+        for key in formula_cells.get(row_no, ()):
+            problems.append(Finding(row_no, "error", Problem(key, None, FORMULA_NO_VALUE)))
+    return ReadResult(
+        file_name=file_name,
+        file_format=file_format,
+        sheet=header.sheet,
+        header_row=header.row,
+        columns=columns,
+        rows=rows,
+        problems=problems,
+        ignored_columns=[(column_letter(col), text) for col, text in header.ignored],
+        hidden_rows_known=hidden_known,
+    )
