@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
 from functools import wraps
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import N_
-from bot.services import invites, membership, people
+from bot.services import access, invites, joining, membership, people
 from bot.services.errors import ServiceError
 from bot.services.invites import InvitePolicy
 from bot.services.membership import InviteInfo
@@ -97,7 +97,7 @@ async def join(update: Update, context: DsrContext, code: str) -> None:
     t = context.t
     try:
         joined = await call(
-            invites.redeem, context.db, code, user.id, user_label(update), _policy(context)
+            joining.redeem, context.db, code, user.id, user_label(update), _policy(context)
         )
     except ServiceError as error:
         await refuse(update, context, error)
@@ -373,7 +373,7 @@ async def invite_action(update: Update, context: DsrContext) -> None:
 @requires("office", "liaison")
 async def people_list(update: Update, context: DsrContext) -> None:
     t = context.t
-    infos = await call(invites.list_people, context.db, actor(context))
+    infos = await call(access.list_people, context.db, actor(context))
     me_id = actor(context).user_id
     lines = [t._("People with access:")]
     buttons = []
@@ -410,7 +410,7 @@ async def people_action(update: Update, context: DsrContext) -> None:
     ask = callback_int(query.data, "ppl:rm:")
     confirmed = callback_int(query.data, "ppl:ok:")
     if ask is not None:
-        await call(invites.check_removable, context.db, actor(context), ask)
+        await call(access.check_removable, context.db, actor(context), ask)
         await answer(update, context)
         await query.edit_message_reply_markup(
             InlineKeyboardMarkup(
@@ -425,7 +425,7 @@ async def people_action(update: Update, context: DsrContext) -> None:
         await reply(update, t._("Remove this person's access? They can be invited again later."))
     elif confirmed is not None:
         info = await call(
-            invites.remove_person, context.db, actor(context), confirmed, _policy(context).notices
+            access.remove_person, context.db, actor(context), confirmed, _policy(context).notices
         )
         await answer(update, context)
         await query.edit_message_reply_markup(None)

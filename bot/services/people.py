@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 
 from bot.i18n import supported
 from storage import audit
-from storage.db import Database, reading
+from storage.db import Database
 from storage.models import Unit, User
 
 

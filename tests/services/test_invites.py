@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.services import invites, membership, people
+from bot.services import access, invites, joining, membership, people
 from bot.services.errors import NotAllowedError, ServiceError
 from bot.services.invites import InvitePolicy
 from bot.services.notices import NoticeContext
@@ -41,13 +41,13 @@ def city(db: Database) -> dict[str, int]:
 
 def join_liaison(db: Database, unit_id: int, telegram_id: int, name: str = "联络员") -> None:
     info = invites.invite_liaison(db, profile(db, OFFICE_TG), unit_id, policy())
-    invites.redeem(db, info.code, telegram_id, name, policy())
+    joining.redeem(db, info.code, telegram_id, name, policy())
 
 
 def test_liaison_joins_by_link_and_menu_roles_follow(db: Database, city: dict[str, int]) -> None:
     info = invites.invite_liaison(db, profile(db, OFFICE_TG), city["a"], policy())
     assert info.expires_at == NOW + timedelta(days=14)
-    joined = invites.redeem(db, info.code, 201, "张三", policy())
+    joined = joining.redeem(db, info.code, 201, "张三", policy())
     assert (joined.role, joined.unit_code) == ("liaison", "SCJG")
     assert profile(db, 201).roles == {"liaison"}
 
@@ -77,9 +77,9 @@ def test_invite_failures_are_clear(
     now = NOW
     telegram_id = 301
     if setup == "used_by_other":
-        invites.redeem(db, code, 300, "先到者", policy())
+        joining.redeem(db, code, 300, "先到者", policy())
     elif setup == "used_by_self":
-        invites.redeem(db, code, 301, "本人", policy())
+        joining.redeem(db, code, 301, "本人", policy())
     elif setup == "expired":
         now = NOW + timedelta(days=15)
     elif setup == "revoked":
@@ -89,7 +89,7 @@ def test_invite_failures_are_clear(
     elif setup == "other_bot":
         code = membership.new_invite_code(BOT_ID + 1)
     with pytest.raises(ServiceError, match=expected):
-        invites.redeem(db, code, telegram_id, "某人", policy(now))
+        joining.redeem(db, code, telegram_id, "某人", policy(now))
 
 
 def test_one_time_use_is_safe_under_concurrency(database_url: str, city: dict[str, int]) -> None:
@@ -102,7 +102,7 @@ def test_one_time_use_is_safe_under_concurrency(database_url: str, city: dict[st
     def attempt(database: Database, telegram_id: int) -> None:
         barrier.wait()
         try:
-            invites.redeem(database, info.code, telegram_id, f"u{telegram_id}", policy())
+            joining.redeem(database, info.code, telegram_id, f"u{telegram_id}", policy())
             outcomes.append("joined")
         except ServiceError:
             outcomes.append("refused")
@@ -115,7 +115,7 @@ def test_one_time_use_is_safe_under_concurrency(database_url: str, city: dict[st
     for database in databases:
         database.dispose()
     assert sorted(outcomes) == ["joined"] + ["refused"] * 5
-    liaisons = [p for p in invites.list_people(db, profile(db, OFFICE_TG)) if "liaison" in p.roles]
+    liaisons = [p for p in access.list_people(db, profile(db, OFFICE_TG)) if "liaison" in p.roles]
     assert len(liaisons) == 1
     db.dispose()
 
@@ -139,7 +139,7 @@ def test_liaison_invites_own_inspectors_only(db: Database, city: dict[str, int])
 def test_roles_accumulate_liaison_and_inspector(db: Database, city: dict[str, int]) -> None:
     join_liaison(db, city["a"], 201)
     link = invites.invite_inspectors(db, profile(db, 201), city["a"], policy())[0]
-    joined = invites.redeem(db, link.code, 201, "张三", policy())
+    joined = joining.redeem(db, link.code, 201, "张三", policy())
     assert joined.inspector_name == "王明"
     assert profile(db, 201).roles == {"liaison", "inspector"}
 
@@ -148,14 +148,14 @@ def test_inspector_record_binds_one_account(db: Database, city: dict[str, int]) 
     join_liaison(db, city["a"], 201)
     liaison = profile(db, 201)
     first = invites.invite_inspectors(db, liaison, city["a"], policy())[0]
-    invites.redeem(db, first.code, 500, "王明", policy())
+    joining.redeem(db, first.code, 500, "王明", policy())
     assert invites.invite_inspectors(db, liaison, city["a"], policy()) == []
 
 
 def test_handover_moves_the_liaison_role(db: Database, city: dict[str, int]) -> None:
     join_liaison(db, city["a"], 201)
     info = invites.handover_liaison(db, profile(db, 201), policy())
-    joined = invites.redeem(db, info.code, 202, "接任者", policy())
+    joined = joining.redeem(db, info.code, 202, "接任者", policy())
     assert joined.handed_over_by == 201
     assert profile(db, 202).roles == {"liaison"}
     assert not profile(db, 201).is_member
@@ -181,7 +181,7 @@ def test_resend_renews_and_revoke_kills(db: Database, city: dict[str, int]) -> N
     later = NOW + timedelta(days=20)
     renewed = invites.resend_invite(db, profile(db, 201), link.id, policy(later))
     assert renewed.code == link.code and renewed.expires_at == later + timedelta(days=14)
-    invites.redeem(db, link.code, 500, "王明", policy(later))  # valid again
+    joining.redeem(db, link.code, 500, "王明", policy(later))  # valid again
     with pytest.raises(ServiceError, match="already been used"):
         invites.revoke_invite(db, profile(db, 201), link.id, later)
 
@@ -190,17 +190,17 @@ def test_removal_rules(db: Database, city: dict[str, int]) -> None:
     join_liaison(db, city["a"], 201)
     join_liaison(db, city["b"], 202)
     link = invites.invite_inspectors(db, profile(db, 201), city["a"], policy())[0]
-    invites.redeem(db, link.code, 500, "王明", policy())
+    joining.redeem(db, link.code, 500, "王明", policy())
     inspector_user = next(
-        p for p in invites.list_people(db, profile(db, 201)) if p.telegram_id == 500
+        p for p in access.list_people(db, profile(db, 201)) if p.telegram_id == 500
     )
     with pytest.raises(NotAllowedError):
-        invites.remove_person(db, profile(db, 202), inspector_user.user_id, NoticeContext(NOW))
-    invites.remove_person(db, profile(db, 201), inspector_user.user_id, NoticeContext(NOW))
+        access.remove_person(db, profile(db, 202), inspector_user.user_id, NoticeContext(NOW))
+    access.remove_person(db, profile(db, 201), inspector_user.user_id, NoticeContext(NOW))
     assert not profile(db, 500).is_member
     # Removed people can be invited again and start afresh.
     again = invites.invite_inspectors(db, profile(db, 201), city["a"], policy())[0]
-    invites.redeem(db, again.code, 500, "王明", policy())
+    joining.redeem(db, again.code, 500, "王明", policy())
     assert profile(db, 500).roles == {"inspector"}
 
 
@@ -231,15 +231,15 @@ def test_people_affected_by_others_are_told_in_their_language(
     # The office hears that the liaison joined.
     assert (OFFICE_TG, "sendMessage") in [(c, m) for c, m, _ in _outbox(db)]
     handover = invites.handover_liaison(db, profile(db, 201), policy())
-    invites.redeem(db, handover.code, 202, "接任者", policy())
+    joining.redeem(db, handover.code, 202, "接任者", policy())
     to_former = [(m, text) for c, m, text in _outbox(db) if c == 201]
     assert ("sendMessage", "接任者 has taken over as liaison of 市场监督管理局. Thank you for your work.") in to_former
     assert "setMyCommands" in [m for m, _ in to_former]
     # Removed people get the guest menu and the explanation, in Chinese by default.
     link = invites.invite_inspectors(db, profile(db, 202), city["a"], policy())[0]
-    invites.redeem(db, link.code, 500, "王明", policy())
-    removed = next(p for p in invites.list_people(db, profile(db, 202)) if p.telegram_id == 500)
-    invites.remove_person(db, profile(db, 202), removed.user_id, NoticeContext(NOW))
+    joining.redeem(db, link.code, 500, "王明", policy())
+    removed = next(p for p in access.list_people(db, profile(db, 202)) if p.telegram_id == 500)
+    access.remove_person(db, profile(db, 202), removed.user_id, NoticeContext(NOW))
     to_removed = [(m, text) for c, m, text in _outbox(db) if c == 500]
     assert any("使用权限已终止" in text for _, text in to_removed)
     assert "setMyCommands" in [m for m, _ in to_removed]
