@@ -12,8 +12,10 @@ from telegram.request import BaseRequest
 
 import handlers.errors
 import handlers.gate
+import handlers.invitations
 import handlers.people
 import handlers.start
+import handlers.units
 from bot.config import Settings
 from bot.persistence import DatabasePersistence
 from bot.sender import OutboxSender
@@ -96,6 +98,8 @@ def build_application(
     # Order matters: the gate (group -1) runs before everything; errors last.
     handlers.gate.register(app)
     handlers.start.register(app)
+    handlers.units.register(app)
+    handlers.invitations.register(app)
     handlers.people.register(app)
     handlers.errors.register(app)
     return app

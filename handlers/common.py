@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
+from bot.i18n import N_
 from bot.services.errors import ServiceError
 from bot.services.people import Profile
 from handlers.context import DsrContext
@@ -115,3 +117,33 @@ def user_label(update: Update) -> str:
 
 def noop(*_: Any) -> None:
     return None
+
+
+Handler = Callable[[Update, DsrContext], Coroutine[Any, Any, None]]
+
+
+def requires(*roles: str) -> Callable[[Handler], Handler]:
+    """Refuse (translated) unless the actor holds one of ``roles``; services check again."""
+
+    def decorate(func: Handler) -> Handler:
+        @wraps(func)
+        async def wrapper(update: Update, context: DsrContext) -> None:
+            if not actor(context).roles & set(roles):
+                await refuse(update, context, role_refusal(roles))
+                return
+            try:
+                await func(update, context)
+            except ServiceError as error:
+                await refuse(update, context, error)
+
+        return wrapper
+
+    return decorate
+
+
+def role_refusal(roles: tuple[str, ...]) -> ServiceError:
+    if roles == ("office",):
+        return ServiceError(N_("Only the office can do this."))
+    if roles == ("liaison",):
+        return ServiceError(N_("Only a unit's liaison can do this."))
+    return ServiceError(N_("Only the office or a unit's liaison can do this."))

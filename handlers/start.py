@@ -10,8 +10,8 @@ from bot.services import menus, people
 from handlers.common import answer, call, reply
 from handlers.context import DsrContext
 from handlers.gate import USER_DATA_LOCALE, join_explanation
+from handlers.invitations import join
 from handlers.menus import refresh_menu
-from handlers.people import join
 
 LANG_CALLBACK = "lang:"
 
