@@ -1,0 +1,186 @@
+"""Telegram's text formatting: HTML and MarkdownV2 parsed into plain text and entities.
+
+Parsing fails the way Telegram fails ("can't parse entities"), so broken markup is caught
+offline; lengths are counted in UTF-16 units, Telegram's unit for offsets and limits.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.fakeapi.records import JSONDict, _EntityError
+
+_INT_RE = re.compile(r"^-?\d+$")
+
+_HTML_ENTITIES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+    "tg-time": "date_time",
+}
+_HTML_ESCAPE_RE = re.compile(r"&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|lt|gt|amp|quot);")
+_HTML_ATTR_RE = re.compile(r"""([a-zA-Z_-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+_MDV2_MUST_ESCAPE = frozenset("#+-={}.!")
+_MDV2_MARKUP = frozenset("*_~|`")
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units: Telegram's unit for entity offsets and for the limits.
+
+    Counting UTF-16 units is never more lenient than ``len(str)`` (astral characters such as
+    emoji count twice), so whatever the fake accepts, Telegram accepts.
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _parse_html(text: str) -> tuple[str, list[JSONDict]]:
+    """Telegram's HTML mode: plain text plus entities, or the error Telegram would give.
+
+    Like Telegram (tdlib), every ``<`` opens a tag, so an unescaped ``<商行>`` in a name is an
+    error, not text; unknown ``&...;`` sequences stay literal.
+    """
+    out: list[str] = []
+    pos16 = 0
+    stack: list[tuple[str, int, dict[str, str]]] = []
+    entities: list[JSONDict] = []
+    i, n = 0, len(text)
+
+    def offset(at: int) -> int:
+        return len(text[:at].encode())
+
+    while i < n:
+        c = text[i]
+        if c == "<":
+            end = text.find(">", i)
+            if end < 0:
+                raise _EntityError(f"Unclosed start tag at byte offset {offset(i)}")
+            inner = text[i + 1 : end]
+            if inner.startswith("/"):
+                name = inner[1:].strip().lower()
+                if not stack:
+                    raise _EntityError(f"Unexpected end tag at byte offset {offset(i)}")
+                top, start, attrs = stack.pop()
+                if top != name:
+                    raise _EntityError(
+                        f'Unmatched end tag at byte offset {offset(i)}, expected "</{top}>", '
+                        f'found "</{name}>"'
+                    )
+                if pos16 > start:
+                    entities.append(_html_entity(top, start, pos16 - start, attrs))
+            else:
+                name, *rest_parts = inner.split(None, 1) or [""]
+                rest = rest_parts[0] if rest_parts else ""
+                name = name.rstrip("/").lower()
+                if name not in _HTML_ENTITIES:
+                    raise _EntityError(f'Unsupported start tag "{name}" at byte offset {offset(i)}')
+                attrs = {
+                    m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
+                    for m in _HTML_ATTR_RE.finditer(rest)
+                }
+                if name == "span" and attrs.get("class") != "tg-spoiler":
+                    raise _EntityError(
+                        f'Tag "span" must have class "tg-spoiler" at byte offset {offset(i)}'
+                    )
+                stack.append((name, pos16, attrs))
+            i = end + 1
+            continue
+        if c == "&" and (m := _HTML_ESCAPE_RE.match(text, i)):
+            code = m.group(1)
+            if code.startswith("#x"):
+                char = chr(int(code[2:], 16))
+            elif code.startswith("#"):
+                char = chr(int(code[1:]))
+            else:
+                char = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}[code]
+            out.append(char)
+            pos16 += utf16_len(char)
+            i = m.end()
+            continue
+        out.append(c)
+        pos16 += 2 if ord(c) > 0xFFFF else 1
+        i += 1
+    if stack:
+        raise _EntityError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
+    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    return "".join(out), entities
+
+
+def _html_entity(tag: str, offset: int, length: int, attrs: dict[str, str]) -> JSONDict:
+    entity: JSONDict = {"type": _HTML_ENTITIES[tag], "offset": offset, "length": length}
+    if tag == "a":
+        href = attrs.get("href", "")
+        if href.startswith("tg://user?id=") and _INT_RE.match(href[13:]):
+            entity = {"type": "text_mention", "offset": offset, "length": length}
+            entity["user"] = {"id": int(href[13:]), "is_bot": False, "first_name": ""}
+        else:
+            entity["url"] = href
+    elif tag == "blockquote" and "expandable" in attrs:
+        entity["type"] = "expandable_blockquote"
+    elif tag == "tg-emoji":
+        entity["custom_emoji_id"] = attrs.get("emoji-id", "")
+    return entity
+
+
+def _parse_markdown_v2(text: str) -> str:
+    """Checks MarkdownV2's escaping rule and returns an approximate plain text.
+
+    The rule that bites in practice: ``. - ! = + # { }`` must be escaped outside code, or
+    Telegram refuses the message (think of a date "2024-06-30." in a reminder).
+    """
+    out: list[str] = []
+    in_code = False
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n:
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if c == "`":
+            in_code = not in_code
+        elif not in_code and c == "]" and text.startswith("(", i + 1):
+            close = i + 2
+            while close < n and text[close] != ")":
+                close += 2 if text[close] == "\\" else 1
+            i = close + 1
+            continue
+        elif not in_code and c in _MDV2_MUST_ESCAPE:
+            raise _EntityError(
+                f"Character '{c}' is reserved and must be escaped with the preceding '\\'"
+            )
+        if c not in _MDV2_MARKUP and c != "[":
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _render(text: str, parse_mode: Any, entities: Any) -> tuple[str, list[JSONDict]]:
+    """The message text as Telegram stores it: formatting removed, entities computed."""
+    if isinstance(entities, list):
+        return text, entities
+    if parse_mode in (None, ""):
+        return text, []
+    if not isinstance(parse_mode, str):
+        raise _EntityError("unsupported parse_mode")
+    mode = parse_mode.lower()
+    if mode == "html":
+        return _parse_html(text)
+    if mode == "markdownv2":
+        return _parse_markdown_v2(text), []
+    if mode == "markdown":
+        return text, []
+    raise _EntityError(f"unsupported parse_mode {parse_mode!r}")
