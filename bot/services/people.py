@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from bot.i18n import supported
 from storage import audit
 from storage.db import Database
-from storage.models import Unit, User
+from storage.models import User
+from storage.profiles import fetch_profile_row
 
 
 @dataclass(frozen=True)
@@ -46,83 +47,32 @@ class Profile:
         return self.active and bool(self.roles)
 
 
-_users, _units = User.__table__.c, Unit.__table__.c
-# Built once: this runs for every update, and building and caching a statement per call
-# costs more than the query itself.
-_PROFILE_QUERY = (
-    select(
-        _users.id,
-        _users.name,
-        _users.locale,
-        _users.is_office,
-        _users.liaison_unit_id,
-        _units.code,
-        _units.name,
-        _users.inspector_id,
-        _users.active,
-        _users.menu_signature,
-    )
-    .select_from(User.__table__.outerjoin(Unit.__table__, _units.id == _users.liaison_unit_id))
-    .where(_users.telegram_id == bindparam("telegram_id"))
-)
-
-
 def load_profile(
     database: Database, telegram_id: int, admin_ids: Collection[int] = ()
 ) -> Profile | None:
     """The profile of a Telegram user, or None for someone the bot does not know.
 
     Office admins named in the configuration are office members even before their first
-    message creates a row. This runs for every update (the access gate), so it is one
-    Core query on a pooled connection rather than an ORM session.
+    message creates a row. This runs for every update (the access gate).
     """
-    query = (
-        select(
-            User.id,
-            User.name,
-            User.locale,
-            User.is_office,
-            User.liaison_unit_id,
-            Unit.code,
-            Unit.name,
-            User.inspector_id,
-            User.active,
-            User.menu_signature,
-        )
-        .outerjoin(Unit, Unit.id == User.liaison_unit_id)
-        .where(User.telegram_id == telegram_id)
-    )
-    with database.engine.connect() as conn:
-        row = conn.execute(query).first()
+    row = fetch_profile_row(database, telegram_id)
     configured_admin = telegram_id in admin_ids
     if row is None:
         if not configured_admin:
             return None
         return Profile(telegram_id, None, "", None, True, None, None, None, None, True)
-    (
-        user_id,
-        name,
-        locale,
-        is_office,
-        unit_id,
-        unit_code,
-        unit_name,
-        inspector_id,
-        active,
-        menu,
-    ) = row
     return Profile(
         telegram_id=telegram_id,
-        user_id=user_id,
-        name=name,
-        locale=locale,
-        is_office=is_office or configured_admin,
-        liaison_unit_id=unit_id,
-        liaison_unit_code=unit_code,
-        liaison_unit_name=unit_name,
-        inspector_id=inspector_id,
-        active=active,
-        menu_signature=menu,
+        user_id=row.user_id,
+        name=row.name,
+        locale=row.locale,
+        is_office=row.is_office or configured_admin,
+        liaison_unit_id=row.liaison_unit_id,
+        liaison_unit_code=row.unit_code,
+        liaison_unit_name=row.unit_name,
+        inspector_id=row.inspector_id,
+        active=row.active,
+        menu_signature=row.menu_signature,
     )
 
 
