@@ -261,11 +261,7 @@ def _prompt(title: str) -> str | None:
         return None
 
 
-def run_demo(
-    settings: Settings, *, database_url: str | None, reset: bool, out: TextIO
-) -> int:
+def run_demo(settings: Settings, *, database_url: str | None, reset: bool, out: TextIO) -> int:
     from bot.demo import play
 
     return play(settings, database_url=database_url, reset=reset, out=out)
-
-

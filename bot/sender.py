@@ -332,9 +332,7 @@ class OutboxSender:
         if not isinstance(message_id, int):
             message_id = None
         now = self._clock()
-        await self._write(
-            "sent", lambda s: outbox.mark_sent(s, message.id, message_id, now)
-        )
+        await self._write("sent", lambda s: outbox.mark_sent(s, message.id, message_id, now))
         log.debug("outbox %d sent to chat %d (message %s)", message.id, message.chat_id, message_id)
 
     async def _on_error(self, message: ClaimedMessage, exc: Exception) -> None:

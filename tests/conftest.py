@@ -57,7 +57,7 @@ def _empty_pg(database: Database) -> None:
             text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
         ).scalars()
         for name in sequences:
-            conn.execute(text(f"ALTER SEQUENCE \"{name}\" RESTART WITH 1"))
+            conn.execute(text(f'ALTER SEQUENCE "{name}" RESTART WITH 1'))
 
 
 @pytest.fixture

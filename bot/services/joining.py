@@ -124,7 +124,9 @@ def redeem(
             and inviter.id not in (user.id, invite.handover_from)
         ):
             joined_as = (
-                N_("{name} opened your invitation and is now linked to the inspector record {inspector}.")
+                N_(
+                    "{name} opened your invitation and is now linked to the inspector record {inspector}."
+                )
                 if inspector is not None
                 else N_("{name} opened your invitation and is now a liaison of {unit}.")
             )

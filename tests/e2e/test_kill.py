@@ -4,7 +4,6 @@ the sender's concurrency delivered twice."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,10 +31,7 @@ FAST_SENDER = {
 
 
 def _notices(fake: FakeBotApi) -> list[RecordedCall]:
-    return [
-        c for c in fake.calls
-        if c.method == "sendMessage" and c.ok and c.chat_id in set(CHATS)
-    ]
+    return [c for c in fake.calls if c.method == "sendMessage" and c.ok and c.chat_id in set(CHATS)]
 
 
 def _sent_rows(database: Database) -> dict[int, str]:
@@ -49,8 +45,11 @@ async def test_kill_during_delivery_loses_nothing(database_url: str, tmp_path: P
     with database.unit_of_work() as uow:
         for chat_id in CHATS:
             outbox.enqueue(
-                uow.session, key=f"kill-test:{chat_id}", chat_id=chat_id,
-                method="sendMessage", params={"chat_id": chat_id, "text": f"通知 {chat_id}"},
+                uow.session,
+                key=f"kill-test:{chat_id}",
+                chat_id=chat_id,
+                method="sendMessage",
+                params={"chat_id": chat_id, "text": f"通知 {chat_id}"},
                 now=datetime.now(UTC),
             )
         uow.commit()

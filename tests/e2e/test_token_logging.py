@@ -19,7 +19,9 @@ async def test_token_is_not_logged(db: Database, caplog: pytest.LogCaptureFixtur
     fake = FakeBotApi(SPEC)
     async with serve_fake(fake) as (base_url, file_url):
         settings = Settings(
-            bot_token=SecretStr(TOKEN), bot_api_base_url=base_url, bot_api_file_url=file_url,
+            bot_token=SecretStr(TOKEN),
+            bot_api_base_url=base_url,
+            bot_api_file_url=file_url,
             _env_file=None,  # type: ignore[call-arg]
         )
         app = build_application(settings, database=db)

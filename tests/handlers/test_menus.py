@@ -16,7 +16,8 @@ INSPECTOR = Person(3201, "李强", "en")
 
 def _menu(bot: OfflineBot, chat_id: int) -> tuple[list[str], list[str]]:
     calls = [
-        c for c in bot.fake.calls
+        c
+        for c in bot.fake.calls
         if c.method == "setMyCommands" and c.params.get("scope", {}).get("chat_id") == chat_id
     ]
     assert calls, f"no menu was set for {chat_id}"

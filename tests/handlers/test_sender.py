@@ -143,8 +143,13 @@ async def test_sends_and_records_the_message_id(
     db: Database, tg_bot: Bot, fake: FakeBotApi, sender_settings: Settings, clock: VirtualClock
 ) -> None:
     enqueue(db, "a", ALICE, "任务已分配")
-    enqueue(db, "b", BOB, "提醒", reply_markup={"inline_keyboard": [[
-        {"text": "确认", "callback_data": "ack:7"}]]})
+    enqueue(
+        db,
+        "b",
+        BOB,
+        "提醒",
+        reply_markup={"inline_keyboard": [[{"text": "确认", "callback_data": "ack:7"}]]},
+    )
     sender = make_sender(tg_bot, db, sender_settings, clock)
     assert await sender.run_once() == 2
     assert await sender.run_once() == 0
@@ -154,7 +159,10 @@ async def test_sends_and_records_the_message_id(
     assert to_bob.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "ack:7"
     a = row(db, "a")
     assert (a.status, a.message_id, a.sent_at, a.attempts) == (
-        "sent", to_alice.result["message_id"], T0, 1
+        "sent",
+        to_alice.result["message_id"],
+        T0,
+        1,
     )
     assert row(db, "b").message_id == to_bob.result["message_id"]
     assert fake.violations == []
@@ -213,7 +221,9 @@ async def test_per_chat_limit_spaces_a_chats_messages(
     clock.set(T0 + timedelta(seconds=2))
     assert await sender.run_once() == 1
     assert [(c.text, c.at) for c in sends(fake, ALICE)] == [
-        ("第0条", 0.0), ("第1条", 1.0), ("第2条", 2.0)
+        ("第0条", 0.0),
+        ("第1条", 1.0),
+        ("第2条", 2.0),
     ]
 
 
@@ -357,7 +367,16 @@ async def test_5xx_backs_off_then_succeeds(
 
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff_delay(n).total_seconds() for n in range(1, 11)] == [
-        2, 4, 8, 16, 32, 64, 128, 256, 300, 300
+        2,
+        4,
+        8,
+        16,
+        32,
+        64,
+        128,
+        256,
+        300,
+        300,
     ]
 
 
@@ -425,9 +444,18 @@ async def test_quiet_hours_hold_ordinary_notices_and_silence_urgent_ones(
     morning = datetime(2026, 3, 3, 8, 0, tzinfo=SHANGHAI).astimezone(UTC)
     clock.set(night)
     with db.unit_of_work() as uow:
-        notify(uow.session, key="plan", chat_id=ALICE, text="明日计划", now=night, quiet=QuietHours())
-        notify(uow.session, key="recusal", chat_id=BOB, text="紧急：回避", urgent=True,
-               now=night, quiet=sender_settings)
+        notify(
+            uow.session, key="plan", chat_id=ALICE, text="明日计划", now=night, quiet=QuietHours()
+        )
+        notify(
+            uow.session,
+            key="recusal",
+            chat_id=BOB,
+            text="紧急：回避",
+            urgent=True,
+            now=night,
+            quiet=sender_settings,
+        )
         uow.commit()
     sender = make_sender(tg_bot, db, sender_settings, clock)
     assert await sender.run_once() == 1

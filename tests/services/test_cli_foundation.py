@@ -16,12 +16,18 @@ from storage.db import Database
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
 
 
-def dsr(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
-        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def dsr(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        capture_output=True, text=True, env={**ENV, **(env or {})}, input=stdin,
-        cwd=cwd, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env={**ENV, **(env or {})},
+        input=stdin,
+        cwd=cwd,
+        timeout=120,
+        check=False,
     )
 
 
@@ -29,7 +35,9 @@ def dsr(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
     ("token", "expected"),
     [("", "DSR_BOT_TOKEN is not set"), ("not-a-token", "DSR_BOT_TOKEN is malformed")],
 )
-def test_run_without_a_good_token_fails_in_one_line(token: str, expected: str, tmp_path: Path) -> None:
+def test_run_without_a_good_token_fails_in_one_line(
+    token: str, expected: str, tmp_path: Path
+) -> None:
     result = dsr("run", env={"DSR_BOT_TOKEN": token}, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""
@@ -41,7 +49,9 @@ def test_run_without_a_good_token_fails_in_one_line(token: str, expected: str, t
 def test_malformed_setting_is_one_line(tmp_path: Path) -> None:
     result = dsr("run", env={"DSR_TIMEZONE": "Mars/Olympus"}, cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == "dsr: DSR_TIMEZONE: Value error, unknown time zone 'Mars/Olympus'"
+    assert (
+        result.stderr.strip() == "dsr: DSR_TIMEZONE: Value error, unknown time zone 'Mars/Olympus'"
+    )
 
 
 def test_sqlite_backup_is_a_consistent_copy(sqlite_db: Database, tmp_path: Path) -> None:

@@ -220,7 +220,9 @@ def _outbox(db: Database) -> list[tuple[int, str, str]]:
 
     with reading(db) as session:
         rows = session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
-        return [(r.chat_id, r.payload["method"], str(r.payload["params"].get("text", ""))) for r in rows]
+        return [
+            (r.chat_id, r.payload["method"], str(r.payload["params"].get("text", ""))) for r in rows
+        ]
 
 
 def test_people_affected_by_others_are_told_in_their_language(
@@ -233,7 +235,10 @@ def test_people_affected_by_others_are_told_in_their_language(
     handover = invites.handover_liaison(db, profile(db, 201), policy())
     joining.redeem(db, handover.code, 202, "接任者", policy())
     to_former = [(m, text) for c, m, text in _outbox(db) if c == 201]
-    assert ("sendMessage", "接任者 has taken over as liaison of 市场监督管理局. Thank you for your work.") in to_former
+    assert (
+        "sendMessage",
+        "接任者 has taken over as liaison of 市场监督管理局. Thank you for your work.",
+    ) in to_former
     assert "setMyCommands" in [m for m, _ in to_former]
     # Removed people get the guest menu and the explanation, in Chinese by default.
     link = invites.invite_inspectors(db, profile(db, 202), city["a"], policy())[0]

@@ -18,7 +18,11 @@ KEYWORDS = {"_": None, "n_": (1, 2), "N_": None}
 
 def _extracted() -> set[str]:
     ids: set[str] = set()
-    method_map = [("bot/**.py", "python"), ("handlers/**.py", "python"), ("storage/**.py", "python")]
+    method_map = [
+        ("bot/**.py", "python"),
+        ("handlers/**.py", "python"),
+        ("storage/**.py", "python"),
+    ]
     for _file, _line, message, _comments, _ctx in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS
     ):
@@ -72,7 +76,11 @@ def test_chinese_is_really_chinese() -> None:
     """A zh_Hans entry identical to English (and holding Latin words) was not translated."""
     catalog = _catalog(LOCALES / "zh_Hans" / "LC_MESSAGES" / "messages.po", "zh_Hans")
     untranslated = [
-        m.id for m in catalog
-        if m.id and isinstance(m.string, str) and m.string == m.id and re.search(r"[A-Za-z]{4,}", m.id)
+        m.id
+        for m in catalog
+        if m.id
+        and isinstance(m.string, str)
+        and m.string == m.id
+        and re.search(r"[A-Za-z]{4,}", m.id)
     ]
     assert untranslated == []
