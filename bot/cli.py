@@ -141,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_)
         p.set_defaults(func=func)
         return p
@@ -176,6 +178,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = au_sub.add_parser("verify", help="recompute the chain; exit 1 if it was tampered with")
     p.add_argument("--database", help="database URL (default DSR_DATABASE_URL)")
     p.set_defaults(func=cmd_audit_verify)
+
+    # --- registers (一单两库): unit, admin, inspector, template, import, export, undo-import,
+    # document. Before the double random block, which adds "plan" under template and import.
+    from bot.cli_registers import add_commands as add_register_commands
+
+    add_register_commands(sub)
+    # --- end of the registers block ----------------------------------------------------------
+
+    # --- double random: plan, task, template plan, import plan, draw, verify-draw ----------
+    # Keep this block last: it adds "plan" under `dsr template` and `dsr import` when those
+    # words already exist (the registers' commands), and creates them otherwise.
+    from bot.cli_draw import add_commands as add_draw_commands
+
+    add_draw_commands(sub)
+    # --- end of the double random block ------------------------------------------------------
     return parser
 
 

@@ -195,8 +195,9 @@ class Matter(Base):
     code: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(300))
     legal_basis: Mapped[str | None] = mapped_column(Text)
-    target_kind: Mapped[str | None] = mapped_column(String(32))
-    method: Mapped[str | None] = mapped_column(String(100))
+    # Codes joined by "," ("enterprise,individual"): a matter may name every kind.
+    target_kind: Mapped[str | None] = mapped_column(String(100))
+    method: Mapped[str | None] = mapped_column(String(300))
     ratio_permille: Mapped[int | None] = mapped_column(Integer)
     frequency: Mapped[str | None] = mapped_column(String(100))
     double_random: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -239,7 +240,7 @@ class UnitEntity(Base):
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     local_no: Mapped[str | None] = mapped_column(String(64))
     contact_name: Mapped[str | None] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(100))  # several numbers, "/"-joined
     industry: Mapped[str | None] = mapped_column(String(100))
     area: Mapped[str | None] = mapped_column(String(100))
     risk_class: Mapped[str | None] = mapped_column(String(1))
@@ -429,9 +430,7 @@ class Draw(Base):
 
     __tablename__ = "draws"
     __table_args__ = (
-        CheckConstraint(
-            "purpose IN ('targets', 'inspectors', 'replacement')", name="purpose"
-        ),
+        CheckConstraint("purpose IN ('targets', 'inspectors', 'replacement')", name="purpose"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

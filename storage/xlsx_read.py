@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import operator
 import posixpath
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from sys import intern
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from python_calamine import (
     CalamineError,
@@ -42,6 +44,8 @@ from python_calamine import SheetVisibleEnum as Visible
 from bot.domain import cells
 from bot.domain.cells import CellValue
 from bot.domain.registers import (
+    FieldKind,
+    FieldSpec,
     Finding,
     Problem,
     Register,
@@ -64,6 +68,8 @@ HIDDEN_UNKNOWN: Final = "file.hidden_unknown"
 ROW_HIDDEN: Final = "row.hidden"
 FORMULA_NO_VALUE: Final = "cell.formula_no_value"
 
+# Free-text columns that hold a few values over and over (see _read_rows).
+_GROUPING: Final = frozenset({"industry", "area", "frequency", "unit_name"})
 # How far down a header row may be (title rows, notes, a blank line or two).
 HEADER_SCAN_ROWS: Final = 30
 # What a workbook may unpack to. A 100k-row directory is about 80 MB of XML; the limit
@@ -425,6 +431,25 @@ def _read(
     return _read_rows(data, file_name, file_format, spec, *chosen)
 
 
+def _few_values(f: FieldSpec) -> bool:
+    return f.kind in (FieldKind.ENUM, FieldKind.BOOL, FieldKind.RATIO) or f.key in _GROUPING
+
+
+def _rows_from(sheet: CalamineSheet, first: int) -> Iterator[list[Any]]:
+    """``sheet.to_python()[first:]``, one row at a time: a 100k-row sheet as one list of
+    lists would be another 60 MB held while the rows are built."""
+    start_row = (sheet.start or (0, 0))[0]
+    rows: Iterator[list[Any]] = iter(sheet.iter_rows())
+    if start_row:
+        # python-calamine's iter_rows also yields the empty rows above the data, which
+        # to_python leaves out: skip them, checking rather than assuming.
+        head = list(itertools.islice(rows, start_row))
+        top = sheet.to_python(nrows=1)
+        if head and top and head[0] == top[0]:
+            rows = itertools.chain(head, rows)  # it started at the data after all
+    return itertools.islice(rows, first, None)
+
+
 def _read_rows(
     data: bytes,
     file_name: str,
@@ -473,27 +498,44 @@ def _read_rows(
     first_data = header.offset + 1
     base = start[0] + 1  # Excel row number of calamine's row 0
     notes_checked = False
-    for i, values in enumerate(sheet.to_python()[first_data:], start=first_data):
+    hidden_rows = xml.hidden_rows
+    strip = cells.STRIP_CHARS
+    single = len(keys) == 1
+    # Columns of a few values (a type, a class, 是/否, an area) come 100k times from
+    # calamine as 100k strings each: keep one of each.
+    repeated = [k for k in keys if _few_values(spec.field(k))]
+    # Runs for every row of a 100k-row sheet: locals, no calls where a method will do.
+    for i, values in enumerate(_rows_from(sheet, first_data), first_data):
         # Never seen shorter, but a short row must not raise.
         picked = pick(values if len(values) >= width else [*values, *[""] * width])
-        raw = dict(zip(keys, picked if len(keys) > 1 else (picked,), strict=True))
+        if single:
+            picked = (picked,)
         row_no = base + i
-        for v in raw.values():
-            if v != "" and v is not None and (v.__class__ is not str or not cells.is_blank(v)):
+        for v in picked:
+            if v.__class__ is str:
+                if v.strip(strip):
+                    break
+            elif v is not None:
                 break
         else:
             if row_no not in formula_cells:
                 continue
+        raw = dict(zip(keys, picked, strict=False))  # as long by construction
+        for key in repeated:
+            value = raw[key]
+            if value.__class__ is str:
+                raw[key] = intern(value)
         if not notes_checked:
             notes_checked = True
             if _is_notes_row(spec, raw):
                 continue
-        hidden = row_no in xml.hidden_rows
+        hidden = row_no in hidden_rows
         rows.append(ReadRow(row_no, hidden, raw))
         if hidden:
             problems.append(Finding(row_no, "warning", Problem(None, None, ROW_HIDDEN)))
-        for key in formula_cells.get(row_no, ()):
-            problems.append(Finding(row_no, "error", Problem(key, None, FORMULA_NO_VALUE)))
+        if formula_cells:
+            for key in formula_cells.get(row_no, ()):
+                problems.append(Finding(row_no, "error", Problem(key, None, FORMULA_NO_VALUE)))
     return ReadResult(
         file_name=file_name,
         file_format=file_format,

@@ -45,6 +45,10 @@ RATIO_ROUNDED: Final = "ratio.rounded"
 _INVISIBLE: Final = "\u200b\u200c\u200d\u2060\ufeff"
 _STRIP: Final = " \t\r\n\f\v\u00a0\u3000\u2002\u2003\u2009\u202f" + _INVISIBLE
 _INVISIBLE_RE: Final = re.compile(f"[{_INVISIBLE}]")
+# What validation's fast paths need: the characters clean_text strips, and a test for the
+# text clean_text would change beyond stripping it (line endings, invisible characters).
+STRIP_CHARS: Final = _STRIP
+NEEDS_CLEANING: Final = re.compile(f"[\r{_INVISIBLE}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,7 @@ def label_key(text: str) -> str:
 # Scientific notation in a text cell: a number Excel already rounded, then turned to text
 # (CSV round trips, "copy as values" from a web page).
 _SCIENTIFIC: Final = re.compile(r"[+-]?\d+(?:\.\d+)?E[+-]?\d+")
+SCIENTIFIC: Final = _SCIENTIFIC
 # Excel keeps 15 significant digits; an integer at or above 10^15 read back from a number
 # cell may already have lost its tail.
 _EXACT_LIMIT: Final = 10**15

@@ -90,7 +90,7 @@ def targets_record(
     return _head(draw.seed, seed_input, draw.task_code, PURPOSE_TARGETS) | {
         "id": draw_id,
         "pool_digest": draw.pool_digest,
-        "pool": [{"key": c.key, "stratum": c.stratum, "unit": None} for c in draw.pool],
+        "pool": [{"key": key, "stratum": stratum, "unit": None} for key, stratum in draw.pool],
         "params": {
             "request": request_to_json(draw.request),
             "n_by_stratum": dict(draw.n_by_stratum),

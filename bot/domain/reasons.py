@@ -113,6 +113,18 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
             "The same type, name and address are also in row(s) {rows}, and none of them has"
             " a code or local number to tell them apart."
         ),
+        # --- rows against the directory (bot.domain.register_diff) ---------------------------
+        "key.same_record": N_(
+            "This row and row {row} both match the same record ({key}). Keep one of them."
+        ),
+        "key.ambiguous": N_(
+            "{count} records in the directory match this name. Add the unified social credit"
+            " code or the local number to say which one is meant."
+        ),
+        "key.taken_in_unit": N_(
+            "This value already belongs to “{holder}” in this directory; each record needs its own."
+        ),
+        "key.taken_elsewhere": N_("This certificate number belongs to an inspector of {unit}."),
         # --- whole files ----------------------------------------------------------------------
         "file.not_spreadsheet": N_(
             "This file is not an Excel workbook. Upload a .xlsx or .xls file."
@@ -136,6 +148,9 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
             " (sheet {sheet}, row {row}) reads: {found}."
         ),
         "file.duplicate_column": N_("Columns {columns} both hold “{header}”. Keep one of them."),
+        "file.no_rows": N_(
+            "The worksheet {sheet} has its header in row {row} but no rows below it."
+        ),
         "file.hidden_unknown": N_(
             "Hidden rows cannot be detected in this file format (.xls, .xlsb, .ods); any"
             " hidden rows are imported too."

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from operator import mul
 from types import MappingProxyType
 from typing import Final
 
@@ -197,6 +198,36 @@ def check_uscc(raw: str) -> UsccCheck:
     if not errors and org_code_check_character(value[8:16]) != value[16]:
         warnings.append(ORG_CODE_CHECK)
     return UsccCheck(value=value, errors=tuple(errors), warnings=tuple(warnings))
+
+
+# --- the fast path: a code already written as a clean, valid USCC -----------------------------
+
+# 18 characters of the charset, nothing else: no lower case, full-width forms or separators.
+_CANONICAL: Final = re.compile(f"[{CHARSET}]{{18}}")
+# Byte tables mapping a character to its value, so the weighted sums run in C (bytes.translate,
+# map(mul), sum) instead of a Python loop: this runs for every row of a 100k-row import.
+_VALUE_BYTES: Final = bytes.maketrans(CHARSET.encode("ascii"), bytes(range(31)))
+_ORG_VALUE_BYTES: Final = bytes.maketrans(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", bytes(range(36)))
+# GB 11714: C9 = 11 - (sum mod 11), 10 written X and 11 written 0; indexed by (sum mod 11).
+_ORG_CHECK_BY_REMAINDER: Final = "0X987654321"
+
+
+def is_clean(code: str) -> bool:
+    """True when ``code`` is exactly what ``check_uscc`` would return for it with neither
+    errors nor warnings: canonical (upper-case ASCII, no separators), a known department,
+    category and province, and both check characters right.
+
+    False says only "look closer" (``check_uscc`` then says what, if anything, is wrong).
+    """
+    if _CANONICAL.fullmatch(code) is None or code[:2] not in CATEGORIES:
+        return False
+    if not code[2:8].isdigit() or code[2:4] not in PROVINCE_PREFIXES:
+        return False
+    raw = code.encode("ascii")
+    if CHARSET[-sum(map(mul, raw[:17].translate(_VALUE_BYTES), WEIGHTS)) % 31] != code[17]:
+        return False
+    org = sum(map(mul, raw[8:16].translate(_ORG_VALUE_BYTES), _ORG_WEIGHTS))
+    return _ORG_CHECK_BY_REMAINDER[org % 11] == code[16]
 
 
 def registry_category(code: str) -> tuple[str, str] | None:

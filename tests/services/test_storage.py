@@ -65,7 +65,10 @@ def _append(db: Database, n: int, actor: str = "test") -> None:
     for i in range(n):
         with db.unit_of_work() as uow:
             audit.append(
-                uow.session, actor=actor, action="thing.done", obj=f"thing:{i}",
+                uow.session,
+                actor=actor,
+                action="thing.done",
+                obj=f"thing:{i}",
                 details={"名称": "测试", "n": i, "nested": {"b": [1, 2], "a": None}},
             )
             uow.commit()
@@ -119,9 +122,7 @@ def test_concurrent_appends_never_fork_the_chain(database_url: str) -> None:
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
-    threads = [
-        threading.Thread(target=worker, args=(d, f"w{i}")) for i, d in enumerate(databases)
-    ]
+    threads = [threading.Thread(target=worker, args=(d, f"w{i}")) for i, d in enumerate(databases)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -8,17 +8,12 @@ import pytest
 
 from bot.domain import reasons
 from bot.domain.cells import CellValue, label_key
+from bot.domain.register_columns import ENTITIES, INSPECTORS, MATTERS, SPECS, match_header
+from bot.domain.register_specs import FieldKind, Register
 from bot.domain.registers import (
-    ENTITIES,
-    INSPECTORS,
-    MATTERS,
-    SPECS,
-    FieldKind,
-    Register,
     RowContext,
     find_duplicates,
     kind_from_uscc,
-    match_header,
     public_fields,
     validate_row,
 )

@@ -1,0 +1,236 @@
+"""Applying a preview: diffed against the directory as it is at that moment, written
+with its change log and one audit entry, in one unit of work."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.register_diff import UNIQUE_IN_UNIT, Mode
+from bot.domain.registers import Register
+from bot.i18n import N_
+from bot.services.errors import ServiceError
+from bot.services.import_rows import ProblemInfo, unpack_problems, unpack_rows
+from bot.services.import_support import (
+    ImportCounts,
+    ImportRefused,
+    counts_of,
+    diff_now,
+    gc_paused,
+    label,
+    lock_registers,
+    mode_of,
+    register_of,
+)
+from bot.services.membership import require_unit_access
+from bot.services.people import Profile
+from storage import audit
+from storage import registers_repo as repo
+from storage import registers_write as writes
+from storage.db import Database
+from storage.models import Import, Unit
+
+MASS_DEACTIVATION: Final = 0.2  # deactivating more than this share asks to confirm
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    import_id: int
+    unit_code: str
+    kind: str
+    counts: ImportCounts  # as applied (the directory may have changed since the preview)
+    skipped_rows: tuple[int, ...]  # rows left out: they have errors
+    problems: tuple[ProblemInfo, ...]  # found against the directory at apply
+    logged: int  # record_changes rows written
+    applied_at: datetime
+
+
+def check_open(row: Import) -> None:
+    if row.status == "applied":
+        raise ImportRefused("applied", N_("This import has already been applied."))
+    if row.status == "discarded":
+        raise ImportRefused("discarded", N_("This import was discarded. Upload the file again."))
+    if row.status == "undone":
+        raise ImportRefused("undone", N_("This import was undone. Upload the file again."))
+    if row.status == "expired":
+        raise ImportRefused(
+            "expired", N_("This preview has expired (after 24 hours). Upload the file again.")
+        )
+
+
+def apply_import(
+    database: Database,
+    actor: Profile | None,
+    import_id: int,
+    now: datetime,
+    apply_valid: bool = False,
+    confirm_mass_deactivation: bool = False,
+) -> ApplyResult:
+    """Apply a preview, diffed against the directory as it is now, atomically."""
+    expired = False
+    with gc_paused(), database.unit_of_work() as uow:
+        session = uow.session
+        lock_registers(session)
+        row = session.execute(
+            select(Import).where(Import.id == import_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise ServiceError(N_("There is no import {id}."), id=import_id)
+        if actor is not None:
+            require_unit_access(actor, row.unit_id)
+        check_open(row)
+        if row.expires_at is not None and row.expires_at <= now:
+            row.status = "expired"
+            uow.commit()
+            expired = True
+        else:
+            result = _apply(session, actor, row, now, apply_valid, confirm_mass_deactivation)
+            uow.commit()
+            return result
+    assert expired
+    raise ImportRefused(
+        "expired", N_("This preview has expired (after 24 hours). Upload the file again.")
+    )
+
+
+def _apply(
+    session: Session,
+    actor: Profile | None,
+    row: Import,
+    now: datetime,
+    apply_valid: bool,
+    confirm: bool,
+) -> ApplyResult:
+    register = register_of(row.kind)
+    mode = mode_of(row.mode)
+    unit = session.get(Unit, row.unit_id)
+    assert unit is not None and row.rows is not None
+    if row.counts.get("changes") == 0 and row.counts.get("fingerprint") == _json_list(
+        repo.fingerprint(session, register, unit.id)
+    ):
+        # The preview found nothing to change, and the directory is as it was then:
+        # diffing again would find nothing either.
+        return _nothing_to_apply(session, actor, row, unit, register, mode, now, apply_valid)
+    rows = unpack_rows(row.rows)
+    result = diff_now(session, register, mode, unit.id, rows)
+    warnings = int(row.counts.get("warnings", 0))
+    counts = counts_of(result, rows, warnings)
+    problems = tuple(
+        ProblemInfo(
+            row.sheet,
+            f.row,
+            None,
+            None,
+            f.problem.field,
+            f.problem.value,
+            f.severity,
+            f.problem.reason,
+            f.problem.params,
+        )
+        for f in result.problems
+    )
+    if counts.errors and not apply_valid:
+        raise _errors_refusal(counts.errors)
+    if mode == "replace" and result.deactivation_share > MASS_DEACTIVATION and not confirm:
+        raise ImportRefused(
+            "mass_deactivation",
+            N_(
+                "This would deactivate {count} of the {total} active records ({share}%)."
+                " Confirm to go ahead."
+            ),
+            count=len(result.deactivated),
+            total=result.active_before,
+            share=round(result.deactivation_share * 100),
+        )
+    skipped = sorted({r.row for r in rows if r.blocked} | result.blocked)
+    del rows  # the changes hold what is written; the rows' values can go
+    stamp = writes.Stamp(unit.id, label(actor), "import", row.id, now)
+    logged = writes.apply_changes(
+        session, register, result.changes, stamp, UNIQUE_IN_UNIT[register]
+    )
+    row.status = "applied"
+    row.applied_at = now
+    row.counts = dict(row.counts) | {"applied": counts.as_json()}
+    audit.append(
+        session,
+        actor=stamp.actor,
+        action="import.apply",
+        obj=f"import:{row.id}",
+        details={
+            "unit": unit.code,
+            "kind": register.value,
+            "mode": mode,
+            "file": row.file_name,
+            "sha256": row.sha256,
+            "counts": counts.as_json(),
+            "skipped_rows": len(skipped),
+            "changes": logged,
+        },
+        at=now,
+    )
+    return ApplyResult(
+        row.id, unit.code, register.value, counts, tuple(skipped), problems, logged, now
+    )
+
+
+def _json_list(values: list[object]) -> list[object]:
+    """As the fingerprint reads back from the JSON it was kept in."""
+    restored: list[object] = json.loads(json.dumps(values, default=str))
+    return restored
+
+
+def _nothing_to_apply(
+    session: Session,
+    actor: Profile | None,
+    row: Import,
+    unit: Unit,
+    register: Register,
+    mode: Mode,
+    now: datetime,
+    apply_valid: bool,
+) -> ApplyResult:
+    stored = {k: int(row.counts.get(k, 0)) for k in ImportCounts.__dataclass_fields__}
+    counts = ImportCounts(**stored)
+    if counts.errors and not apply_valid:
+        raise _errors_refusal(counts.errors)
+    row.status = "applied"
+    row.applied_at = now
+    row.counts = dict(row.counts) | {"applied": counts.as_json()}
+    skipped = tuple(
+        sorted({p.row for p in unpack_problems(row.problems) if p.severity == "error" and p.row})
+    )
+    actor_name = label(actor)
+    audit.append(
+        session,
+        actor=actor_name,
+        action="import.apply",
+        obj=f"import:{row.id}",
+        details={
+            "unit": unit.code,
+            "kind": register.value,
+            "mode": mode,
+            "file": row.file_name,
+            "sha256": row.sha256,
+            "counts": counts.as_json(),
+            "skipped_rows": len(skipped),
+            "changes": 0,
+        },
+        at=now,
+    )
+    return ApplyResult(row.id, unit.code, register.value, counts, skipped, (), 0, now)
+
+
+def _errors_refusal(count: int) -> ImportRefused:
+    return ImportRefused(
+        "errors",
+        N_(
+            "{count} row(s) have errors. Correct the file and upload it again, or apply"
+            " only the valid rows."
+        ),
+        count=count,
+    )

@@ -1,0 +1,157 @@
+"""What the import services share: refusals, counts, unit lookup and authorisation, the
+registers' write lock, and the diff against the directory as it is in a session."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from bot.domain import reasons
+from bot.domain.register_diff import Diff, ImportRow, Mode, diff
+from bot.domain.registers import Register
+from bot.i18n import N_
+from bot.services.errors import ServiceError
+from bot.services.membership import actor_label, require_unit_access
+from bot.services.people import Profile
+from storage import registers_repo as repo
+from storage.models import Unit
+
+# Every register write (apply, undo) on PostgreSQL takes this transaction lock, as SQLite's
+# BEGIN IMMEDIATE does: diffs are computed on the directory they then change.
+_PG_LOCK_KEY: Final = 0x6473725F72656773
+
+
+class UnusableUpload(ServiceError):  # noqa: N818 - a refusal, like ServiceError
+    """The file cannot be read as this directory at all; ``reason`` is a reason code."""
+
+    def __init__(self, reason: str, params: dict[str, str]) -> None:
+        super().__init__(reasons.REASONS.get(reason, reason), **params)
+        self.reason = reason
+
+
+class ImportRefused(ServiceError):  # noqa: N818 - a refusal, like ServiceError
+    """Apply or undo said no; ``code`` says why (errors, mass_deactivation, expired,
+    applied, discarded, undone, changed_since, nothing)."""
+
+    def __init__(self, code: str, message: str, /, **params: object) -> None:
+        super().__init__(message, **params)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    errors: int = 0  # rows with an error
+    warnings: int = 0  # problems that are warnings
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "deactivated": self.deactivated,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+# --- shared helpers -------------------------------------------------------------------------
+
+
+def register_of(kind: str) -> Register:
+    try:
+        return Register(kind)
+    except ValueError:
+        raise ServiceError(
+            N_("“{kind}” is not a directory: use entities, inspectors or matters."), kind=kind
+        ) from None
+
+
+def mode_of(mode: str) -> Mode:
+    if mode == "update":
+        return "update"
+    if mode == "replace":
+        return "replace"
+    raise ServiceError(N_("“{mode}” is not an import mode: use update or replace."), mode=mode)
+
+
+def unit_for(session: Session, actor: Profile | None, unit_code: str) -> Unit:
+    """The unit by code, if the actor may manage it (the command line may: actor None)."""
+    unit = session.execute(
+        select(Unit).where(Unit.code == unit_code.strip().upper())
+    ).scalar_one_or_none()
+    if unit is None:
+        raise ServiceError(N_("There is no unit with the code {code}."), code=unit_code)
+    if actor is not None:
+        require_unit_access(actor, unit.id)
+    return unit
+
+
+def label(actor: Profile | None) -> str:
+    return actor_label(actor) if actor is not None else "cli"
+
+
+def lock_registers(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while 100k rows of small objects are built: they
+    hold no cycles, and each collection would walk all of them again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def diff_now(
+    session: Session,
+    register: Register,
+    mode: Mode,
+    unit_id: int,
+    rows: Sequence[ImportRow],
+    *,
+    detail: bool = True,
+) -> Diff:
+    """The diff against the directory as it is in this session."""
+    records = repo.load_records(session, register, unit_id, with_shared=mode == "replace")
+    known = {}
+    taken = {}
+    if register is Register.ENTITIES:
+        have = {r.values.get("uscc") for r in records}
+        codes = {
+            c for r in rows if isinstance(c := r.values.get("uscc"), str) and c and c not in have
+        }
+        if codes:
+            known = repo.known_entities(session, codes)
+    elif register is Register.INSPECTORS:
+        certs = {c for r in rows if isinstance(c := r.values.get("cert_no"), str) and c}
+        if certs:
+            taken = repo.taken_cert_nos(session, unit_id, certs)
+    return diff(register, mode, rows, records, known, taken, detail=detail)
+
+
+def counts_of(result: Diff, rows: Sequence[ImportRow], warnings: int) -> ImportCounts:
+    errors = len({r.row for r in rows if r.blocked} | result.blocked)
+    return ImportCounts(
+        len(result.new),
+        len(result.changed),
+        len(result.unchanged),
+        len(result.deactivated),
+        errors,
+        warnings,
+    )

@@ -1,0 +1,305 @@
+"""Importing a directory from a spreadsheet: preview, then apply (or discard).
+
+The preview reads and validates the whole file, diffs it against the unit's directory,
+and keeps the result (counts, problems, the error report, the normalised rows) in an
+``imports`` row that expires after 24 hours; nothing else is written. Apply
+(bot.services.import_apply, re-exported here) diffs the kept rows again, against the
+directory as it is at that moment, and writes every change with its change log row
+(record_changes) and one audit entry, in one unit of work. Undo is in
+bot.services.import_undo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.domain.register_diff import (
+    Mode,
+)
+from bot.domain.registers import Finding, Problem, Register
+from bot.i18n import N_
+from bot.services.errors import ServiceError
+from bot.services.import_apply import MASS_DEACTIVATION, ApplyResult, apply_import, check_open
+from bot.services.import_rows import (
+    ProblemInfo,
+    locate,
+    ordered,
+    pack_problems,
+    pack_rows,
+    prepare,
+    report_rows,
+    unpack_problems,
+)
+from bot.services.import_support import (
+    ImportCounts,
+    ImportRefused,
+    UnusableUpload,
+    counts_of,
+    diff_now,
+    gc_paused,
+    mode_of,
+    register_of,
+    unit_for,
+)
+from bot.services.membership import require_unit_access
+from bot.services.people import Profile
+from storage import registers_repo as repo
+from storage.db import Database, reading
+from storage.models import Import
+from storage.xlsx_read import UnusableFile, read_register
+from storage.xlsx_write import ReportHeadings, error_report
+
+PREVIEW_HOURS: Final = 24
+LOCAL_TZ: Final = ZoneInfo("Asia/Shanghai")
+NO_ROWS: Final = "file.no_rows"
+
+__all__ = [
+    "MASS_DEACTIVATION",
+    "ApplyResult",
+    "ImportCounts",
+    "ImportPreview",
+    "ImportRefused",
+    "ServiceError",
+    "UnusableUpload",
+    "apply_import",
+    "discard_import",
+    "error_report_of",
+    "expire_previews",
+    "preview_import",
+    "problems_of",
+    "register_of",
+]
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    import_id: int | None  # None for a preview that was not kept (store=False)
+    unit_code: str
+    kind: str
+    mode: str
+    file_name: str
+    sheet: str
+    header_row: int
+    counts: ImportCounts
+    problems: tuple[ProblemInfo, ...]  # every one, in file order
+    cleared: tuple[tuple[str, int], ...]  # whole-directory mode: field, records it clears
+    deactivation_share: float
+    needs_confirmation: bool  # apply needs confirm_mass_deactivation=True
+    ignored_columns: tuple[tuple[str, str], ...]  # (letter, header) of unknown columns
+    report: bytes | None  # the error report .xlsx (None: no problems at all)
+    expires_at: datetime
+
+    @property
+    def errors(self) -> tuple[ProblemInfo, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[ProblemInfo, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+
+# --- preview --------------------------------------------------------------------------------
+
+
+def preview_import(
+    database: Database,
+    actor: Profile | None,
+    unit_code: str,
+    kind: str,
+    data: bytes,
+    file_name: str,
+    mode: str,
+    now: datetime,
+    source: str = "chat",
+    *,
+    today: date | None = None,
+    describe: Callable[[Problem], str] | None = None,
+    headings: ReportHeadings | None = None,
+    store: bool = True,
+) -> ImportPreview:
+    """Read, validate and diff an upload; keep it as a preview (status ``preview``).
+
+    Raises ``UnusableUpload`` for a file that cannot be read as this directory (nothing is
+    written then). ``describe``/``headings`` put the error report in the reader's
+    language (by default English sentences under Chinese headings). ``store=False``: a dry
+    run, nothing is kept.
+    """
+    register = register_of(kind)
+    import_mode = mode_of(mode)
+    today = today or now.astimezone(LOCAL_TZ).date()
+    with reading(database) as session:
+        unit = unit_for(session, actor, unit_code)
+        unit_id, code = unit.id, unit.code
+    try:
+        read = read_register(data, file_name, register)
+    except UnusableFile as exc:
+        raise UnusableUpload(exc.reason, dict(exc.params)) from None
+    if not read.rows:
+        raise UnusableUpload(NO_ROWS, {"sheet": read.sheet, "row": str(read.header_row)})
+    with gc_paused():
+        prepared = prepare(register, read, today)
+        with reading(database) as session:
+            # Before the diff: a change in between can only make apply diff again.
+            stamp = repo.fingerprint(session, register, unit_id)
+            result = diff_now(session, register, import_mode, unit_id, prepared.rows, detail=False)
+        findings: list[Finding] = prepared.findings + result.problems
+        problems = ordered([locate(read, f) for f in findings])
+        warnings = sum(1 for p in problems if p.severity == "warning")
+        counts = counts_of(result, prepared.rows, warnings)
+        report = None
+        if findings:
+            report_rows(read, prepared.rows, findings)
+            report = (
+                error_report(read, findings, describe=describe, headings=headings)
+                if describe is not None
+                else error_report(read, findings, headings=headings)
+            )
+        packed = pack_rows(prepared.rows) if store else b""
+    needs_confirmation = import_mode == "replace" and result.deactivation_share > MASS_DEACTIVATION
+    expires = now + timedelta(hours=PREVIEW_HOURS)
+    import_id = None
+    if store:
+        import_id = _keep(
+            database,
+            actor,
+            unit_id,
+            register,
+            import_mode,
+            file_name,
+            data,
+            read.sheet,
+            counts.as_json()
+            | {
+                "deactivation_share": result.deactivation_share,
+                "header_row": read.header_row,
+                "cleared": result.cleared,
+                "changes": len(result.changes),
+                "fingerprint": stamp,
+            },
+            problems,
+            packed,
+            report,
+            source,
+            now,
+            expires,
+        )
+    return ImportPreview(
+        import_id=import_id,
+        unit_code=code,
+        kind=register.value,
+        mode=import_mode,
+        file_name=file_name,
+        sheet=read.sheet,
+        header_row=read.header_row,
+        counts=counts,
+        problems=tuple(problems),
+        cleared=tuple(sorted(result.cleared.items())),
+        deactivation_share=result.deactivation_share,
+        needs_confirmation=needs_confirmation,
+        ignored_columns=tuple(read.ignored_columns),
+        report=report,
+        expires_at=expires,
+    )
+
+
+def _keep(
+    database: Database,
+    actor: Profile | None,
+    unit_id: int,
+    register: Register,
+    mode: Mode,
+    file_name: str,
+    data: bytes,
+    sheet: str,
+    counts: dict[str, object],
+    problems: Sequence[ProblemInfo],
+    packed: bytes,
+    report: bytes | None,
+    source: str,
+    now: datetime,
+    expires: datetime,
+) -> int:
+    """Keep a preview: the only row a preview writes."""
+    with database.unit_of_work() as uow:
+        row = Import(
+            unit_id=unit_id,
+            kind=register.value,
+            mode=mode,
+            file_name=file_name[:300],
+            sha256=hashlib.sha256(data).hexdigest(),
+            sheet=sheet[:100],
+            counts=counts,
+            problems=pack_problems(problems),
+            rows=packed,
+            error_report=report,
+            status="preview",
+            source=source[:16],
+            created_by=actor.user_id if actor is not None else None,
+            created_at=now,
+            expires_at=expires,
+        )
+        uow.session.add(row)
+        uow.flush()
+        import_id = row.id
+        uow.commit()
+    return import_id
+
+
+def error_report_of(database: Database, actor: Profile | None, import_id: int) -> bytes | None:
+    """The error report .xlsx kept with a preview (None when the file had no problems)."""
+    with reading(database) as session:
+        row = _import(session, actor, import_id)
+        return row.error_report
+
+
+def problems_of(database: Database, actor: Profile | None, import_id: int) -> list[ProblemInfo]:
+    with reading(database) as session:
+        return unpack_problems(_import(session, actor, import_id).problems)
+
+
+def _import(session: Session, actor: Profile | None, import_id: int) -> Import:
+    row = session.get(Import, import_id)
+    if row is None:
+        raise ServiceError(N_("There is no import {id}."), id=import_id)
+    if actor is not None:
+        require_unit_access(actor, row.unit_id)
+    return row
+
+
+def expire_previews(database: Database, now: datetime) -> int:
+    """Mark the previews older than 24 hours expired and forget their rows (a job's work);
+    the number expired."""
+    with database.unit_of_work() as uow:
+        result = uow.session.execute(
+            update(Import)
+            .where(Import.status == "preview", Import.expires_at <= now)
+            .values(status="expired", rows=None)
+        )
+        uow.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def discard_import(
+    database: Database, actor: Profile | None, import_id: int, now: datetime
+) -> None:
+    """Drop a preview: it can no longer be applied (its rows are forgotten)."""
+    with database.unit_of_work() as uow:
+        row = uow.session.execute(
+            select(Import).where(Import.id == import_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise ServiceError(N_("There is no import {id}."), id=import_id)
+        if actor is not None:
+            require_unit_access(actor, row.unit_id)
+        check_open(row)
+        row.status = "discarded"
+        row.rows = None
+        uow.commit()
