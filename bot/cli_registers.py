@@ -116,11 +116,12 @@ def _problem_json(t: Translator, p: ProblemInfo) -> dict[str, Any]:
 def _show_problems(t: Translator, problems: Iterable[ProblemInfo]) -> None:
     listed = list(problems)
     for p in listed[:SHOWN]:
+        column = f"{p.column_letter} {p.column}" if p.column else "-"
         where = t._(
             "Sheet {sheet}, row {row}, column {column}:",
             sheet=p.sheet or "-",
             row=p.row or "-",
-            column=f"{p.column_letter} {p.column}" if p.column else "-",
+            column=column,
         )
         value = f" “{p.value}”" if p.value not in (None, "") else ""
         mark = "✗" if p.severity == "error" else "!"
