@@ -21,6 +21,7 @@ from bot.domain.register_diff import (
     KnownEntity,
     Record,
 )
+from bot.domain.register_records import STORED
 from bot.domain.register_specs import Register
 from storage import bulk
 from storage.models import (
@@ -94,28 +95,11 @@ def from_json(key: str, value: object) -> object:
 
 # --- reading the directory ------------------------------------------------------------------
 
+# Entities read their shared facts here; the unit's view is read with the view row.
 _FIELDS: Final[Mapping[Register, tuple[str, ...]]] = {
     Register.ENTITIES: ENTITY_FACTS,
-    Register.INSPECTORS: (
-        "local_no",
-        "name",
-        "cert_no",
-        "cert_expires",
-        "qualification",
-        "expertise",
-        "areas",
-    ),
-    Register.MATTERS: (
-        "code",
-        "name",
-        "legal_basis",
-        "target_kind",
-        "method",
-        "ratio",
-        "frequency",
-        "double_random",
-        "joint_ok",
-    ),
+    Register.INSPECTORS: STORED[Register.INSPECTORS],
+    Register.MATTERS: STORED[Register.MATTERS],
 }
 # Columns of few distinct values (codes, and what offices group by).
 _FEW_VALUES: Final = frozenset({"kind", "status", "risk_class", "industry", "area"})
