@@ -14,15 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import CliError
-from bot.cli_plans import (
-    Env,
-    add_command,
-    add_plan_commands,
-    command,
-    plain,
-    print_json,
-    subparsers,
-)
+from bot.cli_plans import add_command, add_plan_commands, plain
+from bot.cli_support import Env, command, print_json, subparsers
 from bot.domain.draw import PURPOSE_INSPECTORS, PURPOSE_TARGETS
 from bot.i18n import N_, Translator
 from bot.services import draws

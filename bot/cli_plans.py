@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import re
 import sys
-from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cli import CliError, load_settings, open_database
-from bot.config import Settings
+from bot.cli import CliError, load_settings
+from bot.cli_support import Env, Handler, command, print_json, subparsers
 from bot.domain.draw import Amount, SamplingRequest
 from bot.domain.draw_records import request_to_json
 from bot.i18n import N_, Translator, translator
 from bot.services import plan_import, plans
-from bot.services.draw_store import DrawRefused
-from bot.services.errors import ServiceError
-from storage.db import Database
 
-Handler = Callable[[argparse.Namespace], int]
 # A task's status as people read it (the code stays in --json).
 STATUS_LABELS = {
     "planned": N_("planned"),
@@ -37,44 +32,6 @@ STATUS_LABELS = {
     "done": N_("done"),
     "cancelled": N_("cancelled"),
 }
-
-
-class Env:
-    """What every command needs: settings, the database, the translator, the clock."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.settings: Settings = load_settings()
-        self.database: Database = open_database(self.settings, getattr(args, "database", None))
-        self.t: Translator = translator(self.settings.default_locale)
-        self.now = datetime.now(UTC)
-        self.today = self.now.astimezone(self.settings.tz).date()
-
-
-def refused(t: Translator, exc: ServiceError) -> int:
-    print(t._(exc.message, **exc.params), file=sys.stderr)
-    if isinstance(exc, DrawRefused):
-        for msgid, params in exc.lines:
-            print("  " + t._(msgid, **params), file=sys.stderr)
-    return 1
-
-
-def command(func: Callable[[Env, argparse.Namespace], int]) -> Handler:
-    """Run ``func`` with its environment; a service's refusal is exit code 1."""
-
-    def run(args: argparse.Namespace) -> int:
-        env = Env(args)
-        try:
-            return func(env, args)
-        except ServiceError as exc:
-            return refused(env.t, exc)
-        finally:
-            env.database.dispose()
-
-    return run
-
-
-def print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=1, default=str))
 
 
 def plain(value: Any) -> Any:
@@ -379,20 +336,6 @@ def cmd_import_plan(env: Env, args: argparse.Namespace) -> int:
 
 
 # --- the parser -------------------------------------------------------------------------------
-
-
-def subparsers(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str
-) -> argparse._SubParsersAction[argparse.ArgumentParser]:
-    """The sub-commands of ``name``: shared with other features' commands under the same
-    word (``dsr template …``, ``dsr import …``) when they are already there."""
-    parser = sub.choices.get(name)
-    if parser is None:
-        parser = sub.add_parser(name, help=help_)
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return parser.add_subparsers(dest=f"{name}command", required=True)
 
 
 def _task_flags(p: argparse.ArgumentParser, *, change: bool) -> None:

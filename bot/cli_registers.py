@@ -12,55 +12,24 @@ input (not a workbook, no header, a file that cannot be read) or a bad command l
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from bot.cli import CliError, load_settings, open_database
-from bot.config import Settings
+from bot.cli import CliError, load_settings
+from bot.cli_support import Env, Handler, command, print_json, subparsers
 from bot.domain.reasons import REASONS, describe
 from bot.domain.registers import spec_of
 from bot.i18n import Translator, translator
 from bot.services import import_undo, imports, membership, registers
-from bot.services.errors import ServiceError
 from bot.services.import_rows import ProblemInfo
 from bot.services.import_support import register_of
-from storage.db import Database
 from storage.xlsx_write import ReportHeadings
 
 KINDS = ("entities", "inspectors", "matters")
 # How many problems the human output lists (all of them are in --json and the report).
 SHOWN = 20
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-class _Env:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.settings: Settings = load_settings()
-        self.database: Database = open_database(self.settings, getattr(args, "database", None))
-        self.t: Translator = translator(self.settings.default_locale)
-        self.now = datetime.now(UTC)
-        self.today = self.now.astimezone(self.settings.tz).date()
-
-
-def _command(func: Callable[[_Env, argparse.Namespace], int]) -> Handler:
-    """Run ``func`` with its environment; a service's refusal is exit code 1."""
-
-    def run(args: argparse.Namespace) -> int:
-        env = _Env(args)
-        try:
-            return func(env, args)
-        except ServiceError as exc:
-            print(env.t._(exc.message, **exc.params), file=sys.stderr)
-            return 1
-        finally:
-            env.database.dispose()
-
-    return run
 
 
 def reason(t: Translator, code: str, params: Any) -> str:
@@ -150,22 +119,22 @@ def _counts_line(t: Translator, counts: imports.ImportCounts) -> str:
 # --- units, admins, inspectors ----------------------------------------------------------------
 
 
-@_command
-def cmd_unit_add(env: _Env, args: argparse.Namespace) -> int:
+@command
+def cmd_unit_add(env: Env, args: argparse.Namespace) -> int:
     unit = membership.add_unit(env.database, None, args.code, args.name)
     print(env.t._("Unit {code} ({name}) added.", code=unit.code, name=unit.name))
     return 0
 
 
-@_command
-def cmd_admin_add(env: _Env, args: argparse.Namespace) -> int:
+@command
+def cmd_admin_add(env: Env, args: argparse.Namespace) -> int:
     membership.add_admin(env.database, args.telegram_id, args.name or "")
     print(env.t._("User {id} is now an office admin.", id=args.telegram_id))
     return 0
 
 
-@_command
-def cmd_inspector_add(env: _Env, args: argparse.Namespace) -> int:
+@command
+def cmd_inspector_add(env: Env, args: argparse.Namespace) -> int:
     info = membership.add_inspector(env.database, None, args.unit, args.name, args.cert)
     print(env.t._("Inspector {name} added to {unit}.", name=info.name, unit=info.unit_code))
     return 0
@@ -180,8 +149,8 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
-@_command
-def cmd_import(env: _Env, args: argparse.Namespace) -> int:
+@command
+def cmd_import(env: Env, args: argparse.Namespace) -> int:
     t = env.t
     path, data = _read(args.file)
     try:
@@ -203,7 +172,7 @@ def cmd_import(env: _Env, args: argparse.Namespace) -> int:
     except imports.UnusableUpload as exc:
         sentence = reason(t, exc.reason, exc.params)
         if args.json:
-            _print_json({"error": {"code": exc.reason, "reason": sentence}})
+            print_json({"error": {"code": exc.reason, "reason": sentence}})
         print(sentence, file=sys.stderr)
         return 2
     problems = list(preview.problems)
@@ -215,7 +184,7 @@ def cmd_import(env: _Env, args: argparse.Namespace) -> int:
         counts = outcome.counts
         problems += outcome.problems
     if args.json:
-        _print_json(
+        print_json(
             {
                 "counts": {
                     "new": counts.new,
@@ -251,7 +220,7 @@ def cmd_import(env: _Env, args: argparse.Namespace) -> int:
 
 
 def _apply_or_not(
-    env: _Env, args: argparse.Namespace, preview: imports.ImportPreview
+    env: Env, args: argparse.Namespace, preview: imports.ImportPreview
 ) -> imports.ApplyResult | str:
     """Apply the preview when the command line says so; else why not, as a sentence."""
     t = env.t
@@ -283,15 +252,15 @@ def _apply_or_not(
         return t._(exc.message, **exc.params)
 
 
-@_command
-def cmd_export(env: _Env, args: argparse.Namespace) -> int:
+@command
+def cmd_export(env: Env, args: argparse.Namespace) -> int:
     data = registers.export_directory(env.database, None, args.unit, args.kind, args.public)
     _write(env.t, args.out, data)
     return 0
 
 
-@_command
-def cmd_undo_import(env: _Env, args: argparse.Namespace) -> int:
+@command
+def cmd_undo_import(env: Env, args: argparse.Namespace) -> int:
     result = import_undo.undo_last_import(env.database, None, args.unit, args.kind, env.now)
     print(
         env.t._(
@@ -309,8 +278,8 @@ def cmd_undo_import(env: _Env, args: argparse.Namespace) -> int:
 # --- documents ----------------------------------------------------------------------------------
 
 
-@_command
-def cmd_document_file(env: _Env, args: argparse.Namespace) -> int:
+@command
+def cmd_document_file(env: Env, args: argparse.Namespace) -> int:
     path, data = _read(args.file)
     info = registers.file_document(
         env.database, None, args.unit, args.kind, args.year, args.title, path.name, data, env.now
@@ -319,11 +288,11 @@ def cmd_document_file(env: _Env, args: argparse.Namespace) -> int:
     return 0
 
 
-@_command
-def cmd_document_list(env: _Env, args: argparse.Namespace) -> int:
+@command
+def cmd_document_list(env: Env, args: argparse.Namespace) -> int:
     found = registers.list_documents(env.database, None, args.unit, args.kind, args.year)
     if args.json:
-        _print_json(
+        print_json(
             [
                 {
                     "id": d.id,
@@ -346,29 +315,11 @@ def cmd_document_list(env: _Env, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=1, default=str))
-
-
 # --- the parser ---------------------------------------------------------------------------------
 
 
-def _subparsers(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str
-) -> argparse._SubParsersAction[argparse.ArgumentParser]:
-    """The sub-commands of ``name``, shared with other features' commands under the same
-    word (``dsr template plan``, ``dsr import plan``)."""
-    parser = sub.choices.get(name)
-    if parser is None:
-        parser = sub.add_parser(name, help=help_)
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return parser.add_subparsers(dest=f"{name}_command", required=True)
-
-
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    def command(
+    def add(
         group: argparse._SubParsersAction[argparse.ArgumentParser],
         name: str,
         func: Handler,
@@ -379,31 +330,31 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         p.set_defaults(func=func)
         return p
 
-    unit = _subparsers(sub, "unit", "member units")
-    p = command(unit, "add", cmd_unit_add, "add a member unit")
+    unit = subparsers(sub, "unit", "member units")
+    p = add(unit, "add", cmd_unit_add, "add a member unit")
     p.add_argument("code", help="like SCJG")
     p.add_argument("name")
 
-    admin = _subparsers(sub, "admin", "office admins")
-    p = command(admin, "add", cmd_admin_add, "make a Telegram user an office admin")
+    admin = subparsers(sub, "admin", "office admins")
+    p = add(admin, "add", cmd_admin_add, "make a Telegram user an office admin")
     p.add_argument("telegram_id", type=int)
     p.add_argument("--name")
 
-    inspector = _subparsers(sub, "inspector", "inspectors")
-    p = command(inspector, "add", cmd_inspector_add, "add an inspector to a unit")
+    inspector = subparsers(sub, "inspector", "inspectors")
+    p = add(inspector, "add", cmd_inspector_add, "add an inspector to a unit")
     p.add_argument("--unit", required=True)
     p.add_argument("name")
     p.add_argument("--cert", help="enforcement certificate number")
 
-    template = _subparsers(sub, "template", "write an empty spreadsheet template")
-    import_ = _subparsers(sub, "import", "import a spreadsheet")
-    export = _subparsers(sub, "export", "export a directory")
+    template = subparsers(sub, "template", "write an empty spreadsheet template")
+    import_ = subparsers(sub, "import", "import a spreadsheet")
+    export = subparsers(sub, "export", "export a directory")
     for kind in KINDS:
         p = template.add_parser(kind, help=f"the {kind} template")
         p.add_argument("--out", required=True, help="FILE.xlsx")
         p.set_defaults(func=cmd_template, kind=kind)
 
-        p = command(import_, kind, cmd_import, f"import the {kind} directory of a unit")
+        p = add(import_, kind, cmd_import, f"import the {kind} directory of a unit")
         p.set_defaults(kind=kind)
         p.add_argument("file", help="FILE.xlsx or FILE.xls")
         p.add_argument("--unit", required=True)
@@ -423,7 +374,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         p.add_argument("--report", help="write the error report to this .xlsx")
         p.add_argument("--json", action="store_true")
 
-        p = command(export, kind, cmd_export, f"export the {kind} directory of a unit")
+        p = add(export, kind, cmd_export, f"export the {kind} directory of a unit")
         p.set_defaults(kind=kind)
         p.add_argument("--unit", required=True)
         p.add_argument("--public", action="store_true", help="the public list (公示)")
@@ -435,14 +386,14 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("kind", choices=KINDS)
     p.set_defaults(func=cmd_undo_import)
 
-    document = _subparsers(sub, "document", "a unit's filed documents (实施细则, plans, …)")
-    p = command(document, "file", cmd_document_file, "file a document (a new version)")
+    document = subparsers(sub, "document", "a unit's filed documents (实施细则, plans, …)")
+    p = add(document, "file", cmd_document_file, "file a document (a new version)")
     p.add_argument("file")
     p.add_argument("--unit", required=True)
     p.add_argument("--kind", required=True, choices=registers.DOCUMENT_KINDS)
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--title", required=True)
-    p = command(document, "list", cmd_document_list, "list a unit's documents")
+    p = add(document, "list", cmd_document_list, "list a unit's documents")
     p.add_argument("--unit", required=True)
     p.add_argument("--kind", choices=registers.DOCUMENT_KINDS)
     p.add_argument("--year", type=int)
