@@ -13,9 +13,11 @@ in order.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Final
 
 from sqlalchemy import Table, any_, bindparam, func, select, text
@@ -182,3 +184,19 @@ def in_values(session: Session, column: ColumnElement[Any], values: Sequence[str
         func.json_each(bindparam("values", json.dumps(list(values)), type_=sqltypes.String))
     )
     return column.in_(listed)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a unit of work builds 100k-1M small objects (an
+    import's rows, a draw's pool): they hold no cycles, so reference counting frees them,
+    but every collection on the way would walk all of them again (about a third of a
+    draw's time, bench/bench_draw.py). Collection resumes when the block ends. It is
+    process-wide, so other threads skip cyclic collection for those seconds too."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

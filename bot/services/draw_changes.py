@@ -31,7 +31,6 @@ from bot.services.draw_steps import (
     SHANGHAI,
     DrawResult,
     TokenHex,
-    bulk,
     check_drawable,
     draw_context,
     draw_inspectors_in,
@@ -52,6 +51,7 @@ from bot.services.plans import (
     DRAWN,
     IN_PROGRESS,
 )
+from storage.bulk import gc_paused
 from storage.db import Database
 from storage.models import Assignment, Draw, TeamMember
 
@@ -98,7 +98,7 @@ def replace_member(
     inspector of the original order who was never placed on the task, is still eligible
     today, has no conflict with the team's targets and, when needed, is of the same unit."""
     text = _reason(reason, N_("A replacement needs a reason: the recusal that was approved."))
-    with bulk(), database.unit_of_work() as uow:
+    with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
         ctx = draw_context(session, actor, task_code, now, tz)
         info = ctx.info
@@ -225,7 +225,7 @@ def redraw(
     text = _reason(reason, N_("A redraw needs a reason."))
     if purpose not in (PURPOSE_TARGETS, PURPOSE_INSPECTORS):
         raise ValueError(f"cannot redraw {purpose!r}")
-    with bulk(), database.unit_of_work() as uow:
+    with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
         ctx = draw_context(session, actor, task_code, now, tz)
         check_drawable(ctx)

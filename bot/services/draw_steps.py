@@ -6,10 +6,8 @@ are the use cases built from them.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any, Final
@@ -332,22 +330,6 @@ def require_targets_pending(session: Session, ctx: DrawContext) -> None:
             code=ctx.info.code,
             id=drawn.id if drawn is not None else "?",
         )
-
-
-@contextmanager
-def bulk() -> Iterator[None]:
-    """No cyclic garbage collection while a pool of up to 1,000,000 entries is read, drawn
-    and recorded: those objects hold no cycles (reference counting frees them all when the
-    unit of work ends), but their sheer number makes every collection on the way walk them
-    again, which cost about a third of the draw's time (bench/bench_draw.py). Collection
-    resumes as soon as the unit of work is over."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def draw_targets_in(

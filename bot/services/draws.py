@@ -30,7 +30,6 @@ from bot.services.draw_steps import (
     DrawResult,
     TeamResult,
     TokenHex,
-    bulk,
     check_drawable,
     draw_context,
     draw_inspectors_in,
@@ -51,6 +50,7 @@ from bot.services.plans import (
     DONE,
     task_row,
 )
+from storage.bulk import gc_paused
 from storage.db import Database, reading
 from storage.models import PoolCommitment
 
@@ -100,7 +100,7 @@ def commit_pool(
     tz: tzinfo = SHANGHAI,
 ) -> PoolSummary:
     """Fix the pool's size and digest before the seed exists (the chat shows them)."""
-    with bulk(), database.unit_of_work() as uow:
+    with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
         ctx = draw_context(session, actor, task_code, now, tz)
         check_drawable(ctx)
@@ -146,7 +146,7 @@ def run_targets_draw(
 ) -> DrawResult:
     """Draw the task's targets. The seed comes from ``token_hex`` (secrets) unless a seed
     or a ceremony's seed input is given; ``commitment_id`` is the pool the chat showed."""
-    with bulk(), database.unit_of_work() as uow:
+    with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
         ctx = draw_context(session, actor, task_code, now, tz)
         check_drawable(ctx)
@@ -176,7 +176,7 @@ def run_inspectors_draw(
     tz: tzinfo = SHANGHAI,
 ) -> DrawResult:
     """Draw the teams' inspectors for the task's targets draw, with a seed of its own."""
-    with bulk(), database.unit_of_work() as uow:
+    with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
         ctx = draw_context(session, actor, task_code, now, tz)
         check_drawable(ctx)

@@ -21,7 +21,6 @@ from bot.services.import_support import (
     ImportRefused,
     counts_of,
     diff_now,
-    gc_paused,
     label,
     lock_registers,
     mode_of,
@@ -32,6 +31,7 @@ from bot.services.people import Profile
 from storage import audit
 from storage import registers_repo as repo
 from storage import registers_write as writes
+from storage.bulk import gc_paused
 from storage.db import Database
 from storage.models import Import, Unit
 

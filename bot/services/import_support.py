@@ -3,13 +3,11 @@ registers' write lock, and the diff against the directory as it is in a session.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.domain import reasons
@@ -17,10 +15,9 @@ from bot.domain.register_diff import Diff, ImportRow, Mode, diff
 from bot.domain.registers import Register
 from bot.i18n import N_
 from bot.services.errors import ServiceError
-from bot.services.membership import actor_label, require_unit_access
+from bot.services.membership import actor_label
 from bot.services.people import Profile
 from storage import registers_repo as repo
-from storage.models import Unit
 
 # Every register write (apply, undo) on PostgreSQL takes this transaction lock, as SQLite's
 # BEGIN IMMEDIATE does: diffs are computed on the directory they then change.
@@ -84,18 +81,6 @@ def mode_of(mode: str) -> Mode:
     raise ServiceError(N_("“{mode}” is not an import mode: use update or replace."), mode=mode)
 
 
-def unit_for(session: Session, actor: Profile | None, unit_code: str) -> Unit:
-    """The unit by code, if the actor may manage it (the command line may: actor None)."""
-    unit = session.execute(
-        select(Unit).where(Unit.code == unit_code.strip().upper())
-    ).scalar_one_or_none()
-    if unit is None:
-        raise ServiceError(N_("There is no unit with the code {code}."), code=unit_code)
-    if actor is not None:
-        require_unit_access(actor, unit.id)
-    return unit
-
-
 def label(actor: Profile | None) -> str:
     return actor_label(actor) if actor is not None else "cli"
 
@@ -103,19 +88,6 @@ def label(actor: Profile | None) -> str:
 def lock_registers(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while 100k rows of small objects are built: they
-    hold no cycles, and each collection would walk all of them again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def diff_now(

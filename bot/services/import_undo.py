@@ -22,13 +22,8 @@ from sqlalchemy.orm import Session
 from bot.domain.register_diff import UNIQUE_IN_UNIT
 from bot.domain.registers import Register
 from bot.i18n import N_
-from bot.services.import_support import (
-    ImportRefused,
-    label,
-    lock_registers,
-    register_of,
-    unit_for,
-)
+from bot.services.import_support import ImportRefused, label, lock_registers, register_of
+from bot.services.membership import unit_for
 from bot.services.people import Profile
 from storage import audit, bulk
 from storage import registers_repo as repo

@@ -44,14 +44,13 @@ from bot.services.import_support import (
     UnusableUpload,
     counts_of,
     diff_now,
-    gc_paused,
     mode_of,
     register_of,
-    unit_for,
 )
-from bot.services.membership import require_unit_access
+from bot.services.membership import require_unit_access, unit_for
 from bot.services.people import Profile
 from storage import registers_repo as repo
+from storage.bulk import gc_paused
 from storage.db import Database, reading
 from storage.models import Import
 from storage.xlsx_read import UnusableFile, read_register

@@ -206,13 +206,7 @@ def add_inspector(
 ) -> InspectorInfo:
     with database.unit_of_work() as uow:
         session = uow.session
-        unit = session.execute(
-            select(Unit).where(Unit.code == unit_code.strip().upper())
-        ).scalar_one_or_none()
-        if unit is None:
-            raise ServiceError(N_("There is no unit with the code {code}."), code=unit_code)
-        if actor is not None:
-            require_unit_access(actor, unit.id)
+        unit = unit_for(session, actor, unit_code)
         cert = cert_no.strip().upper() if cert_no and cert_no.strip() else None
         if cert and session.execute(select(Inspector.id).where(Inspector.cert_no == cert)).first():
             raise ServiceError(
@@ -260,3 +254,15 @@ def list_inspectors(database: Database, actor: Profile, unit_id: int) -> list[In
             for i in rows
         ]
     return sorted(result, key=lambda info: (info.name, info.id))
+
+
+def unit_for(session: Session, actor: Profile | None, unit_code: str) -> Unit:
+    """The unit by code, if the actor may manage it (the command line may: actor None)."""
+    unit = session.execute(
+        select(Unit).where(Unit.code == unit_code.strip().upper())
+    ).scalar_one_or_none()
+    if unit is None:
+        raise ServiceError(N_("There is no unit with the code {code}."), code=unit_code)
+    if actor is not None:
+        require_unit_access(actor, unit.id)
+    return unit

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, defer
 from bot.domain.registers import spec_of
 from bot.i18n import N_
 from bot.services.errors import ServiceError
-from bot.services.import_support import label, register_of, unit_for
-from bot.services.membership import require_unit_access
+from bot.services.import_support import label, register_of
+from bot.services.membership import require_unit_access, unit_for
 from bot.services.people import Profile
 from storage import audit, xlsx_write
 from storage import registers_repo as repo
