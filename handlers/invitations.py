@@ -52,7 +52,7 @@ def _invite_line(context: DsrContext, info: InviteInfo) -> str:
         state = t._("expired {when}", when=expires)
     else:
         state = t._("valid until {when}", when=expires)
-    return f"{esc(who)} — {state}\n{_link(context, info.code)}"
+    return t._("{who} — {state}\n{link}", who=esc(who), state=state, link=_link(context, info.code))
 
 
 async def join(update: Update, context: DsrContext, code: str) -> None:
@@ -128,7 +128,14 @@ async def inspector_list(update: Update, context: DsrContext) -> None:
             state = t._("invited, not joined yet")
         else:
             state = t._("not invited")
-        lines.append(f"{esc(info.name)} {esc(info.cert_no or '')} — {state}")
+        lines.append(
+            t._(
+                "{name} {cert_no} — {state}",
+                name=esc(info.name),
+                cert_no=esc(info.cert_no or ""),
+                state=state,
+            )
+        )
         if not info.linked:
             buttons.append(
                 [

@@ -56,7 +56,11 @@ async def people_list(update: Update, context: DsrContext) -> None:
             else ", ".join(_role_name(context, r) for r in info.roles)
         )
         detail = " ".join(x for x in (info.unit_code or "", info.inspector_name or "") if x)
-        lines.append(f"{esc(info.name)} — {roles} {esc(detail)}".rstrip())
+        lines.append(
+            t._(
+                "{name} — {roles} {detail}", name=esc(info.name), roles=roles, detail=esc(detail)
+            ).rstrip()
+        )
         if info.user_id != me_id:
             buttons.append(
                 [

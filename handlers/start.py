@@ -38,7 +38,10 @@ def help_text(context: DsrContext) -> str:
     t = context.t
     roles = _roles(context)
     lines = [t._("What you can do here:")]
-    lines += [f"/{command} — {text}" for command, text in menus.commands_for(roles, t.locale)]
+    lines += [
+        t._("/{command} — {description}", command=command, description=text)
+        for command, text in menus.commands_for(roles, t.locale)
+    ]
     if not roles:
         lines += ["", join_explanation(context)]
     return "\n".join(lines)
