@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import CliError, load_settings
-from bot.cli_support import Env, Handler, command, print_json, subparsers
+from bot.cli_support import Env, Handler, command, headings, print_json, subparsers
 from bot.domain.draw import Amount, SamplingRequest
 from bot.domain.draw_records import request_to_json
+from bot.domain.reasons import describe
 from bot.i18n import N_, Translator, translator
 from bot.services import plan_import, plans
 
@@ -260,6 +261,12 @@ def cmd_template_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sentence(t: Translator, reason: str, params: Mapping[str, Any]) -> str:
+    """A plan problem's reason (an English msgid) in the translator's language, its
+    parameters filled in; a placeholder without a parameter stays as written."""
+    return describe(reason, params, template=t._(reason))
+
+
 @command
 def cmd_import_plan(env: Env, args: argparse.Namespace) -> int:
     t = env.t
@@ -276,6 +283,8 @@ def cmd_import_plan(env: Env, args: argparse.Namespace) -> int:
             env.today,
             dry_run=args.dry_run,
             apply_valid=args.apply_valid,
+            describe=lambda p: _sentence(t, p.reason, p.params),
+            headings=headings(t),
         )
     except plan_import.PlanFileUnusable as exc:
         sentence = t._(exc.message, **exc.params)
@@ -283,6 +292,8 @@ def cmd_import_plan(env: Env, args: argparse.Namespace) -> int:
             print_json({"error": {"code": exc.code, "reason": sentence}})
         print(sentence, file=sys.stderr)
         return 2
+    if args.report and result.report is not None:
+        Path(args.report).write_bytes(result.report)
 
     def problem(p: plan_import.PlanProblem) -> dict[str, Any]:
         return {
@@ -291,7 +302,7 @@ def cmd_import_plan(env: Env, args: argparse.Namespace) -> int:
             "column": p.column,
             "column_letter": p.column_letter,
             "value": p.value,
-            "reason": t._(p.reason, **p.params),
+            "reason": _sentence(t, p.reason, p.params),
         }
 
     if args.json:
@@ -313,7 +324,7 @@ def cmd_import_plan(env: Env, args: argparse.Namespace) -> int:
                 column=column,
             )
             value = f" “{p.value}”" if p.value else ""
-            print(f"{where}{value} {t._(p.reason, **p.params)}")
+            print(f"{where}{value} {_sentence(t, p.reason, p.params)}")
         print(
             t._(
                 "New: {new}; changed: {changed}; unchanged: {unchanged}; rows with errors: {errors}.",
@@ -416,4 +427,5 @@ def add_plan_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--unit", required=True)
     p.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     p.add_argument("--apply-valid", action="store_true", help="apply the rows without errors")
+    p.add_argument("--report", help="write the error report to this .xlsx")
     p.add_argument("--json", action="store_true")

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import CliError, load_settings
-from bot.cli_support import Env, Handler, command, print_json, subparsers
+from bot.cli_support import Env, Handler, command, headings, print_json, subparsers
 from bot.domain.reasons import REASONS, describe
 from bot.domain.registers import spec_of
 from bot.i18n import Translator, translator
 from bot.services import import_undo, imports, membership, registers
 from bot.services.import_rows import ProblemInfo
 from bot.services.import_support import register_of
-from storage.xlsx_write import ReportHeadings
 
 KINDS = ("entities", "inspectors", "matters")
 # How many problems the human output lists (all of them are in --json and the report).
@@ -35,26 +34,6 @@ SHOWN = 20
 def reason(t: Translator, code: str, params: Any) -> str:
     """A reason code's sentence in the translator's language, parameters filled in."""
     return describe(code, params, template=t._(REASONS.get(code, code)))
-
-
-def headings(t: Translator) -> ReportHeadings:
-    """The error report's own words in the translator's language."""
-    return ReportHeadings(
-        sheet=t._("Error report"),
-        list_sheet=t._("Problems"),
-        sheet_column=t._("Sheet"),
-        row=t._("Row"),
-        column=t._("Column"),
-        column_letter=t._("Column letter"),
-        value=t._("Value"),
-        severity=t._("Severity"),
-        reason=t._("Reason"),
-        errors=t._("Errors"),
-        warnings=t._("Warnings"),
-        error=t._("error"),
-        warning=t._("warning"),
-        whole_file=t._("(whole file)"),
-    )
 
 
 def _read(path_text: str) -> tuple[Path, bytes]:

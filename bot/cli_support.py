@@ -1,5 +1,6 @@
 """What every feature's ``dsr`` commands share: their environment, the refusal exit code,
-JSON output and sub-command groups that several features add to (``dsr import …``)."""
+JSON output, the error report's translated words and sub-command groups that several
+features add to (``dsr import …``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.i18n import Translator, translator
 from bot.services.draw_store import DrawRefused
 from bot.services.errors import ServiceError
 from storage.db import Database
+from storage.xlsx_write import ReportHeadings
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -52,6 +54,26 @@ def command(func: Callable[[Env, argparse.Namespace], int]) -> Handler:
             env.database.dispose()
 
     return run
+
+
+def headings(t: Translator) -> ReportHeadings:
+    """The error report's own words in the translator's language."""
+    return ReportHeadings(
+        sheet=t._("Error report"),
+        list_sheet=t._("Problems"),
+        sheet_column=t._("Sheet"),
+        row=t._("Row"),
+        column=t._("Column"),
+        column_letter=t._("Column letter"),
+        value=t._("Value"),
+        severity=t._("Severity"),
+        reason=t._("Reason"),
+        errors=t._("Errors"),
+        warnings=t._("Warnings"),
+        error=t._("error"),
+        warning=t._("warning"),
+        whole_file=t._("(whole file)"),
+    )
 
 
 def print_json(value: Any) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
@@ -41,10 +42,11 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 def _json(value: Any) -> str:
     # What SQLAlchemy's JSON type writes (None as JSON null), without escaping every
-    # Chinese character as \uXXXX: a third of the bytes, and read back the same.
+    # Chinese character as \uXXXX: a third of the bytes, and read back the same. orjson:
+    # a change log of 100k records is 100k documents, ten times faster than json.dumps.
     if value is None:
         return "null"
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(value).decode()
 
 
 def _processor(table: Table, name: str, dialect: Dialect) -> _Processor | None:

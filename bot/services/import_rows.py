@@ -9,13 +9,14 @@ and its letter) and the reason code and parameters the reader's language needs.
 from __future__ import annotations
 
 import functools
-import json
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any, Final, Literal
+
+import orjson
 
 from bot.domain.cells import CellValue
 from bot.domain.register_diff import STORED, ImportRow
@@ -249,33 +250,27 @@ def pack_rows(rows: Sequence[ImportRow]) -> bytes:
                 common &= r.values.keys()
         columns = [k for k in first if k in common]
     width = len(columns)
-    head = json.dumps({"format": _FORMAT, "columns": columns}, ensure_ascii=False)
+    head = orjson.dumps({"format": _FORMAT, "columns": columns})
     compressor = zlib.compressobj(1)
-    out = [compressor.compress(f'{head[:-1]},"rows":['.encode())]
+    out = [compressor.compress(head[:-1] + b',"rows":[')]
     for start in range(0, len(rows), _BATCH):
         packed: list[list[object]] = []
         for row in rows[start : start + _BATCH]:
             values = row.values
-            # Tuples become JSON arrays by themselves; dates go through _json_default.
+            # Tuples become JSON arrays by themselves, dates ISO text (as date.isoformat).
             line = [row.row, 1 if row.blocked else 0, *map(values.__getitem__, columns)]
             if len(values) != width:
                 line.append({k: v for k, v in values.items() if k not in columns})
             packed.append(line)
-        text = json.dumps(
-            packed,
-            ensure_ascii=False,
-            separators=(",", ":"),
-            check_circular=False,  # rows of plain values
-            default=_json_default,
-        )[1:-1]
-        out.append(compressor.compress(("," + text if start else text).encode()))
+        text = orjson.dumps(packed, default=_json_default)[1:-1]
+        out.append(compressor.compress(b"," + text if start else text))
     out.append(compressor.compress(b"]}"))
     out.append(compressor.flush())
     return b"".join(out)
 
 
 def unpack_rows(data: bytes) -> list[ImportRow]:
-    body = json.loads(zlib.decompress(data))
+    body = orjson.loads(zlib.decompress(data))
     columns: list[str] = body["columns"]
     width = len(columns) + 2
     special = [k for k in columns if k in _DATES or k in _TAGS]

@@ -6,11 +6,15 @@ unit of work that applies the file: a task code already in the database changes 
 task (only while it is planned), a new code creates one, an identical row changes
 nothing. Nothing is written when any row has an error, unless the valid rows are applied
 on purpose; a dry run validates everything and writes nothing.
+
+Every problem is also a ``Finding`` of the registers' kind, so the result carries the
+registers' error report (storage.xlsx_write.error_report): the rows with problems as the
+user wrote them, the reasons beside them, and a list of every problem.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -29,7 +33,7 @@ from bot.domain.plan_sheet import (
     whole_number,
 )
 from bot.domain.reasons import REASONS
-from bot.domain.registers import RowContext, validate_row
+from bot.domain.registers import Finding, Problem, RowContext, Severity, validate_row
 from bot.i18n import N_
 from bot.services.errors import ServiceError
 from bot.services.people import Profile
@@ -47,6 +51,7 @@ from storage.db import Database
 from storage.models import Task, Unit
 from storage.xlsx_plan import read_plan
 from storage.xlsx_read import ReadResult, UnusableFile
+from storage.xlsx_write import ReportHeadings, error_report
 
 ERROR: Final = "error"
 WARNING: Final = "warning"
@@ -84,6 +89,7 @@ class PlanImport:
     unchanged: tuple[str, ...]
     problems: tuple[PlanProblem, ...]
     applied: bool
+    report: bytes | None  # the error report .xlsx (None: no problems at all)
 
     @property
     def errors(self) -> tuple[PlanProblem, ...]:
@@ -106,31 +112,46 @@ class PlanImport:
 
 
 class _Row:
-    """One row being imported: its problems, where they are, and its task."""
+    """One row being imported (None: the whole file): its problems, where they are, and
+    its task.
 
-    def __init__(self, read: ReadResult, number: int, raw: Mapping[str, CellValue]) -> None:
+    Each problem is kept twice: as a PlanProblem (the terminal, --json) and as a Finding
+    on the raw cell (the error report, which shows the cells as written).
+    """
+
+    def __init__(self, read: ReadResult, number: int | None, raw: Mapping[str, CellValue]) -> None:
         self.read = read
         self.number = number
         self.raw = raw
         self.problems: list[PlanProblem] = []
+        self.findings: list[Finding] = []
 
     def add(
-        self, key: str | None, reason: str, params: Mapping[str, Any], severity: str = ERROR
+        self,
+        key: str | None,
+        reason: str,
+        params: Mapping[str, Any],
+        severity: Severity = ERROR,
     ) -> None:
         column = self.read.column_of(key)
-        value = cells.clean_text(self.raw.get(key)) if key is not None else None
+        raw = self.raw.get(key) if key is not None else None
+        # The reader's and validation's reason codes become their English msgids, so
+        # every problem (task rules' too) is one msgid with params wherever it is shown.
+        msgid = REASONS.get(reason, reason)
+        frozen = MappingProxyType(dict(params))
         self.problems.append(
             PlanProblem(
                 sheet=self.read.sheet,
                 row=self.number,
                 column=column.header if column else None,
                 column_letter=column.letter if column else None,
-                value=value,
-                reason=REASONS.get(reason, reason),
-                params=MappingProxyType(dict(params)),
+                value=cells.clean_text(raw) if key is not None else None,
+                reason=msgid,
+                params=frozen,
                 severity=severity,
             )
         )
+        self.findings.append(Finding(self.number, severity, Problem(key, raw, msgid, frozen)))
 
     @property
     def failed(self) -> bool:
@@ -237,6 +258,62 @@ def _apply_row(
     return outcome
 
 
+def _reader_rows(read: ReadResult) -> list[_Row]:
+    """The reader's findings (hidden rows, formulas without a result, the whole file's)
+    in the import's form. No cells are given: the report takes a row's cells from
+    ``read.rows``, and the terminal shows no value for these."""
+    found = []
+    for finding in read.problems:
+        where = _Row(read, finding.row, {})
+        problem = finding.problem
+        where.add(problem.field, problem.reason, problem.params, finding.severity)
+        found.append(where)
+    return found
+
+
+def _import_rows(
+    session: Session,
+    actor: Profile | None,
+    read: ReadResult,
+    unit: Unit,
+    today: date,
+    outcomes: Mapping[str, list[str]],
+) -> list[_Row]:
+    """Validate and apply every row (each in its savepoint); the rows, with their
+    problems. The read rows' cells are left as they are: the report shows them."""
+    rows = []
+    seen: dict[str, int] = {}
+    for read_row in read.rows:
+        row = _Row(read, read_row.row, read_row.cells)
+        spec = _spec(row, unit, today)
+        if spec is not None:
+            code = spec.code.strip().upper()
+            if code in seen:
+                row.add("code", DUPLICATE_TASK, {"row": seen[code]})
+            else:
+                seen[code] = read_row.row
+                outcome = _apply_row(session, actor, row, spec, unit, today)
+                if outcome is not None:
+                    outcomes[outcome].append(code)
+        rows.append(row)
+    return rows
+
+
+def _report(
+    read: ReadResult,
+    rows: Iterable[_Row],
+    describe: Callable[[Problem], str] | None,
+    headings: ReportHeadings | None,
+) -> bytes | None:
+    """The error report of the import's findings; None when there is none."""
+    findings = [f for row in rows for f in row.findings]
+    if not findings:
+        return None
+    if describe is None:  # error_report's own default: English sentences
+        return error_report(read, findings, headings=headings)
+    return error_report(read, findings, describe=describe, headings=headings)
+
+
 def import_plan(
     database: Database,
     actor: Profile | None,
@@ -247,30 +324,21 @@ def import_plan(
     *,
     dry_run: bool = False,
     apply_valid: bool = False,
+    describe: Callable[[Problem], str] | None = None,
+    headings: ReportHeadings | None = None,
 ) -> PlanImport:
+    """Validate the plan file and apply it (see the module's docstring).
+
+    ``describe``/``headings`` put the error report in the reader's language (by default
+    English sentences under Chinese headings); ``describe`` receives problems whose
+    ``reason`` is an English msgid with ``{placeholders}`` filled from ``params``.
+    """
     try:
         read = read_plan(data, file_name)
     except UnusableFile as exc:
         raise PlanFileUnusable(
             exc.reason, REASONS.get(exc.reason, exc.reason), **dict(exc.params)
         ) from None
-    problems: list[PlanProblem] = []
-    for finding in read.problems:
-        where = _Row(read, finding.row or 0, {})
-        where.add(finding.problem.field, finding.problem.reason, finding.problem.params)
-        problems += [
-            PlanProblem(
-                p.sheet,
-                finding.row,
-                p.column,
-                p.column_letter,
-                p.value,
-                p.reason,
-                p.params,
-                finding.severity,
-            )
-            for p in where.problems
-        ]
     outcomes: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
     with database.unit_of_work() as uow:
         session = uow.session
@@ -279,20 +347,8 @@ def import_plan(
         ).scalar_one_or_none()
         if unit is None:
             raise ServiceError(N_("There is no unit with the code {code}."), code=unit_code)
-        seen: dict[str, int] = {}
-        for read_row in read.rows:
-            row = _Row(read, read_row.row, read_row.cells)
-            spec = _spec(row, unit, today)
-            if spec is not None:
-                code = spec.code.strip().upper()
-                if code in seen:
-                    row.add("code", DUPLICATE_TASK, {"row": seen[code]})
-                else:
-                    seen[code] = row.number
-                    outcome = _apply_row(session, actor, row, spec, unit, today)
-                    if outcome is not None:
-                        outcomes[outcome].append(code)
-            problems += row.problems
+        rows = _reader_rows(read) + _import_rows(session, actor, read, unit, today, outcomes)
+        problems = [p for row in rows for p in row.problems]
         has_errors = any(p.severity == ERROR for p in problems)
         applied = not dry_run and (not has_errors or apply_valid)
         applied = applied and bool(outcomes["new"] or outcomes["changed"])
@@ -306,4 +362,5 @@ def import_plan(
         unchanged=tuple(outcomes["unchanged"]),
         problems=tuple(problems),
         applied=applied,
+        report=_report(read, rows, describe, headings),
     )

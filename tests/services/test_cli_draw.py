@@ -294,3 +294,43 @@ def test_plan_commands_join_existing_template_and_import_words() -> None:
     args = parser.parse_args(["import", "plan", "f.xlsx", "--unit", "SCJG", "--dry-run"])
     assert args.dry_run and args.file == "f.xlsx"
     assert parser.parse_args(["template", "plan", "--out", "t.xlsx"]).out == "t.xlsx"
+
+
+def test_import_plan_writes_the_error_report(
+    city: City, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    files = tmp_path / "files"  # the test database is in tmp_path
+    files.mkdir()
+    bad = _plan_file(files, capsys, [_plan_row("P-1"), _plan_row("P-2", team_size="两人")])
+    code, out, _ = run(capsys, "import", "plan", str(bad), "--unit", "SCJG")
+    assert code == 1 and "row 5" in out  # without --report: as before, no file
+    assert [p.name for p in files.iterdir()] == ["plan.xlsx"]
+
+    report = files / "report.xlsx"
+    code, out, _ = run(
+        capsys, "import", "plan", str(bad), "--unit", "SCJG", "--report", str(report), "--json"
+    )
+    assert code == 1 and json.loads(out)["counts"]["errors"] == 1  # --json output unchanged
+    book = load_workbook(report)
+    assert book.sheetnames == ["Error report", "Problems"]  # DSR_DEFAULT_LOCALE=en
+    sheet = book["Error report"]
+    header = [c.value for c in sheet[1]]
+    assert header[0] == "Row" and header[-2:] == ["Errors", "Warnings"]
+    [line] = list(sheet.iter_rows(min_row=2))
+    cells = {header[i]: c for i, c in enumerate(line)}
+    assert cells["Row"].value == 5
+    assert cells["任务编号 (A)"].value == "P-2" and cells["每组检查人员数 (K)"].value == "两人"
+    assert str(cells["每组检查人员数 (K)"].fill.fgColor.rgb).endswith("FFC7CE")
+    sentence = "Write a whole number here, such as 2."
+    assert cells["Errors"].value == f"K 每组检查人员数：{sentence}"
+    assert cells["Warnings"].value is None
+    listed = [[c.value for c in row] for row in book["Problems"].iter_rows()]
+    assert listed == [
+        ["Sheet", "Row", "Column", "Column letter", "Value", "Severity", "Reason"],
+        ["年度抽查计划", 5, "每组检查人员数", "K", "两人", "error", sentence],
+    ]
+
+    good = _plan_file(files, capsys, [_plan_row("P-1")])
+    report.unlink()
+    code, _, _ = run(capsys, "import", "plan", str(good), "--unit", "SCJG", "--report", str(report))
+    assert code == 0 and not report.exists()  # no problem, no report

@@ -10,6 +10,7 @@ import io
 import json
 import subprocess
 import sys
+import zlib
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.domain.draw import order
 from bot.services import draws, plans
-from bot.services.draw_store import DrawRefused
+from bot.services.draw_store import DrawRefused, encode_record
 from bot.services.errors import NotAllowedError, ServiceError
 from bot.services.people import Profile
 from bot.services.plans import InspectorFilters, TargetFilters
@@ -122,6 +123,11 @@ def assert_verifies_both_ways(db: Database, tmp_path: Path, draw_id: int) -> Non
     assert draws.verify_draw(db, draw_id) == []
     chain = _chain(db, draw_id)
     assert draws.verify_draw(db, chain) == []
+    for record in chain:  # stored as orjson writes it: the canonical JSON, byte for byte
+        blob, digest = encode_record(record)
+        canonical = audit.canonical_json(record).encode()
+        assert zlib.decompress(blob) == canonical
+        assert digest == hashlib.sha256(canonical).hexdigest()
     code, out = _tool(tmp_path, chain, f"draw-{draw_id}.json")
     assert code == 0 and out.startswith("MATCH"), out
     for bad in _tampered(chain[-1]):

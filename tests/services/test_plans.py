@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import Cell
+from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
 from bot.domain.draw import SamplingRequest
-from bot.domain.plan_sheet import PLAN_SPEC
+from bot.domain.plan_sheet import DUPLICATE_TASK, NOT_WHOLE_NUMBER, PLAN_SPEC
+from bot.domain.registers import Problem
 from bot.services import draws, plan_import, plans
 from bot.services.errors import NotAllowedError, ServiceError
 from bot.services.people import Profile
@@ -21,6 +24,7 @@ from bot.services.plans import InspectorFilters, TargetFilters, TaskInvalid
 from storage.db import Database, reading
 from storage.models import AuditEntry, Plan, Task, TaskUnit
 from storage.xlsx_plan import plan_template
+from storage.xlsx_write import ReportHeadings
 from tests.support.city import END, NOW, START, TODAY, City, Seeds, build_city, spec
 
 
@@ -442,3 +446,125 @@ def test_task_spec_round_trips(db: Database, city: City) -> None:
     created = plans.create_task(db, None, spec(partner_codes=("SWJ",)), TODAY)
     assert dataclasses.replace(created.spec) == plans.get_task(db, created.code).spec
     assert created.spec.window_start == START and created.spec.window_end == END
+
+
+# --- the import's error report ----------------------------------------------------------------
+
+# _workbook writes the columns in this order; the report shows them so, after the row number.
+FILE_ORDER = list(reversed(HEADERS))
+ERROR_FILL = "FFC7CE"
+
+
+def _letter(header: str) -> str:
+    return get_column_letter(FILE_ORDER.index(header) + 1)
+
+
+def _under(line: tuple[Cell, ...], header: str) -> Cell:
+    """The report cell of one of the file's columns (column A is the row number)."""
+    return line[1 + FILE_ORDER.index(header)]
+
+
+def _filled(cell: Cell) -> bool:
+    return bool(cell.fill.fill_type) and str(cell.fill.fgColor.rgb).endswith(ERROR_FILL)
+
+
+def test_import_report_shows_the_bad_rows_as_written(db: Database, city: City) -> None:
+    rows = [
+        _row(),
+        _row(**{"任务编号": "WG-2026-102", "每组检查人员数": "两人"}),  # validation's error
+        _row(**{"任务编号": "WG-2026-103", "抽查事项编码": "M99"}),  # the task rules'
+        _row(**{"任务编号": "WG-2026-104"}),
+    ]
+    result = plan_import.import_plan(
+        db, None, "SCJG", _workbook(rows, hidden=6), "plan.xlsx", TODAY
+    )
+    assert result.report is not None and not result.applied
+    report, listing = load_workbook(io.BytesIO(result.report)).worksheets
+    assert (report.title, listing.title) == ("错误报告", "问题清单")
+    assert [c.value for c in report[1]] == [
+        "行号",
+        *(f"{h} ({_letter(h)})" for h in FILE_ORDER),
+        "错误",
+        "警告",
+    ]
+    lines = {line[0].value: line for line in report.iter_rows(min_row=2)}
+    assert sorted(lines) == [4, 5, 6]  # row 3 and row 7 have no problem
+
+    bad = lines[4]
+    assert [c.value for c in bad[1:7]] == [
+        None,
+        None,
+        "否",
+        datetime(2026, 6, 19),
+        "2026-06-08",
+        "２",
+    ]
+    assert _under(bad, "每组检查人员数").value == "两人"
+    assert _under(bad, "每组检查对象数").value == "２"  # as written, not normalised to 2
+    assert _filled(_under(bad, "每组检查人员数"))
+    assert not any(_filled(_under(bad, h)) for h in FILE_ORDER if h != "每组检查人员数")
+    assert bad[-2].value == f"{_letter('每组检查人员数')} 每组检查人员数：{NOT_WHOLE_NUMBER}"
+    assert bad[-1].value is None
+
+    rule = lines[5]
+    assert _under(rule, "抽查事项编码").value == "M99" and _filled(_under(rule, "抽查事项编码"))
+    assert rule[-2].value == (
+        f"{_letter('抽查事项编码')} 抽查事项编码：The matter M99 is not in the matter list of SCJG."
+    )
+    hidden = lines[6]
+    assert hidden[-2].value is None and "hidden" in hidden[-1].value
+    assert _under(hidden, "任务编号").value == "WG-2026-104"
+
+    listed = [[c.value for c in line] for line in listing.iter_rows()]
+    assert listed == [
+        ["工作表", "行号", "列", "列号", "值", "级别", "原因"],
+        ["Sheet", 4, "每组检查人员数", _letter("每组检查人员数"), "两人", "错误", NOT_WHOLE_NUMBER],
+        [
+            "Sheet",
+            5,
+            "抽查事项编码",
+            _letter("抽查事项编码"),
+            "M99",
+            "错误",
+            "The matter M99 is not in the matter list of SCJG.",
+        ],
+        ["Sheet", 6, None, None, None, "警告", hidden[-1].value],
+    ]
+
+
+def test_import_report_is_in_the_callers_words(db: Database, city: City) -> None:
+    rows = [_row(), _row(**{"任务编号": "WG-2026-101", "任务名称": "重复"})]
+    seen: list[Problem] = []
+
+    def describe(problem: Problem) -> str:
+        seen.append(problem)
+        return f"<{problem.reason}|{dict(problem.params)}>"
+
+    result = plan_import.import_plan(
+        db,
+        None,
+        "SCJG",
+        _workbook(rows),
+        "plan.xlsx",
+        TODAY,
+        dry_run=True,
+        describe=describe,
+        headings=ReportHeadings(sheet="Errors", list_sheet="Problems", errors="Errors"),
+    )
+    assert result.report is not None
+    book = load_workbook(io.BytesIO(result.report))
+    assert book.sheetnames == ["Errors", "Problems"]
+    line = next(book["Errors"].iter_rows(min_row=2))
+    assert line[0].value == 4 and _filled(_under(line, "任务编号"))
+    expected = f"<{DUPLICATE_TASK}|{{'row': 3}}>"
+    assert line[-2].value == f"{_letter('任务编号')} 任务编号：{expected}"
+    assert book["Problems"]["G2"].value == expected
+    # describe is given the English msgid (with its params), the same as PlanProblem.reason.
+    assert {(p.field, p.reason, p.value) for p in seen} == {("code", DUPLICATE_TASK, "WG-2026-101")}
+
+
+def test_a_clean_import_has_no_report(db: Database, city: City) -> None:
+    data = _workbook([_row(), _row(**{"任务编号": "WG-2026-102"})])
+    result = plan_import.import_plan(db, None, "SCJG", data, "plan.xlsx", TODAY)
+    assert result.applied and not result.problems
+    assert result.report is None
