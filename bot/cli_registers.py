@@ -147,6 +147,7 @@ def cmd_import(env: Env, args: argparse.Namespace) -> int:
             describe=lambda p: reason(t, p.reason, p.params),
             headings=headings(t),
             store=not args.dry_run,
+            hand_over=not args.dry_run,  # applied (or discarded) right below
         )
     except imports.UnusableUpload as exc:
         sentence = reason(t, exc.reason, exc.params)
@@ -226,6 +227,7 @@ def _apply_or_not(
             env.now,
             apply_valid=args.apply_valid,
             confirm_mass_deactivation=args.confirm_deactivation,
+            hand_over=preview.hand_over,
         )
     except imports.ImportRefused as exc:
         return t._(exc.message, **exc.params)

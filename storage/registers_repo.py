@@ -185,10 +185,12 @@ def column_limits(register: Register) -> dict[str, int]:
 
 
 def fingerprint(session: Session, register: Register, unit_id: int) -> list[object]:
-    """A cheap summary of the unit's directory that any change to it alters: the last
-    change logged anywhere (imports, undos and edits all log theirs), and for what is
-    written without a log (an inspector added by hand): how many rows, the highest id, the
-    sum of ids, how many are active, the latest updated_at (the entities' too)."""
+    """A cheap summary of what a diff of the unit's directory reads, which any change to
+    it alters: the last change logged anywhere (imports, undos and edits all log theirs);
+    for what is written without a log (an inspector added by hand), the unit's rows (how
+    many, the highest id, the sum of ids, how many are active, the latest updated_at, the
+    entities' too) and the whole table's (the highest id and latest updated_at: the
+    entities and certificate numbers of other units that a diff looks up)."""
     table = TABLE_OF[register]
     c = table.c
     columns: list[Any] = [
@@ -199,13 +201,18 @@ def fingerprint(session: Session, register: Register, unit_id: int) -> list[obje
         func.max(c.updated_at),
     ]
     query = select(*columns).where(c.unit_id == unit_id)
+    shared = ENTITIES if register is Register.ENTITIES else table
     if register is Register.ENTITIES:
         query = query.add_columns(func.max(ENTITIES.c.updated_at)).select_from(
             VIEWS.join(ENTITIES, ENTITIES.c.id == c.entity_id)
         )
     row = session.execute(query).one()
     last_change = session.execute(select(func.max(CHANGES.c.id))).scalar_one()
-    return [last_change, *(v.isoformat() if isinstance(v, datetime) else v for v in row)]
+    everyone = session.execute(select(func.max(shared.c.id), func.max(shared.c.updated_at))).one()
+    return [
+        last_change,
+        *(v.isoformat() if isinstance(v, datetime) else v for v in (*row, *everyone)),
+    ]
 
 
 def known_entities(session: Session, codes: Iterable[str]) -> dict[str, KnownEntity]:

@@ -332,12 +332,7 @@ def _changes(
             result.new.append(_COUNTED)
             continue
         if record is None:
-            # Every field the file has (blank ones as None: created empty), the defaults
-            # of the columns that cannot be empty.
-            after = dict(values) if values.keys() <= stored else _pick(values, stored)
-            for k, v in defaults.items():
-                if after.get(k) is None:
-                    after[k] = v
+            after = _created(register, values, stored, defaults)
             before: dict[str, object] = {}
             if plan.link is not None:
                 # A new view of a known entity: its facts change only where written.
@@ -347,10 +342,6 @@ def _changes(
                 )
                 after = view | facts_after
                 before = facts_before
-            elif register is Register.ENTITIES and after.get("kind") is None:
-                code = after.get("uscc")
-                kind = kind_from_uscc(code) if isinstance(code, str) else None
-                after["kind"] = kind or "other"
             result.new.append(Change(row.row, None, before, after, plan.link))
             continue
         if record.active and values.keys() <= stored:
@@ -370,6 +361,29 @@ def _changes(
             result.changed.append(Change(row.row, record, before, after))
         else:
             result.unchanged.append(row.row)
+
+
+def _created(
+    register: Register,
+    values: Mapping[str, object],
+    stored: frozenset[str],
+    defaults: Mapping[str, object],
+) -> Mapping[str, object]:
+    """A new record's values: every field the file has (blank ones as None: created
+    empty), the defaults of the columns that cannot be empty, an entity's kind from its
+    USCC when the file gives none. The row's own values when they are all that: a
+    100k-row first import need not copy every row (nothing changes them afterwards)."""
+    fill = [k for k in defaults if values.get(k) is None]
+    kindless = register is Register.ENTITIES and values.get("kind") is None
+    if not fill and not kindless and values.keys() <= stored:
+        return values
+    after = dict(values) if values.keys() <= stored else _pick(values, stored)
+    for k in fill:
+        after[k] = defaults[k]
+    if kindless:
+        code = after.get("uscc")
+        after["kind"] = (kind_from_uscc(code) if isinstance(code, str) else None) or "other"
+    return after
 
 
 def _getter(keys: tuple[str, ...]) -> Callable[[Mapping[str, object]], object]:

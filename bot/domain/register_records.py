@@ -116,8 +116,8 @@ class Change:
 
     row: int | None
     record: Record | None
-    before: dict[str, object]
-    after: dict[str, object]
+    before: Mapping[str, object]
+    after: Mapping[str, object]  # a new record's may be its row's values: never change it
     link: KnownEntity | None = None  # a new view of an entity known elsewhere
 
 

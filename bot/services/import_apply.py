@@ -4,6 +4,7 @@ with its change log and one audit entry, in one unit of work."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -11,7 +12,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain.register_diff import UNIQUE_IN_UNIT, Mode
+from bot.domain.register_diff import UNIQUE_IN_UNIT, Diff, ImportRow, Mode
 from bot.domain.registers import Register
 from bot.i18n import N_
 from bot.services.errors import ServiceError
@@ -50,6 +51,20 @@ class ApplyResult:
     applied_at: datetime
 
 
+@dataclass(frozen=True)
+class HandOver:
+    """A preview's validated rows and their diff, still in memory (preview_import's
+    ``hand_over``), with the directory's fingerprint the diff was made on."""
+
+    import_id: int
+    rows: Sequence[ImportRow]
+    diff: Diff
+    fingerprint: list[object]
+
+
+_NOT_KEPT: Final = N_("This preview was not kept for later. Upload the file again.")
+
+
 def check_open(row: Import) -> None:
     if row.status == "applied":
         raise ImportRefused("applied", N_("This import has already been applied."))
@@ -70,8 +85,12 @@ def apply_import(
     now: datetime,
     apply_valid: bool = False,
     confirm_mass_deactivation: bool = False,
+    hand_over: HandOver | None = None,
 ) -> ApplyResult:
-    """Apply a preview, diffed against the directory as it is now, atomically."""
+    """Apply a preview, diffed against the directory as it is now, atomically.
+
+    ``hand_over``: the preview's rows and diff from this process (preview_import's
+    ``hand_over``); its diff is used as it is when the directory has not changed since."""
     expired = False
     with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
@@ -89,7 +108,9 @@ def apply_import(
             uow.commit()
             expired = True
         else:
-            result = _apply(session, actor, row, now, apply_valid, confirm_mass_deactivation)
+            result = _apply(
+                session, actor, row, now, apply_valid, confirm_mass_deactivation, hand_over
+            )
             uow.commit()
             return result
     assert expired
@@ -105,19 +126,29 @@ def _apply(
     now: datetime,
     apply_valid: bool,
     confirm: bool,
+    hand_over: HandOver | None,
 ) -> ApplyResult:
     register = register_of(row.kind)
     mode = mode_of(row.mode)
     unit = session.get(Unit, row.unit_id)
-    assert unit is not None and row.rows is not None
-    if row.counts.get("changes") == 0 and row.counts.get("fingerprint") == _json_list(
-        repo.fingerprint(session, register, unit.id)
-    ):
+    assert unit is not None
+    stamp_now = repo.fingerprint(session, register, unit.id)
+    if row.counts.get("changes") == 0 and row.counts.get("fingerprint") == _json_list(stamp_now):
         # The preview found nothing to change, and the directory is as it was then:
         # diffing again would find nothing either.
         return _nothing_to_apply(session, actor, row, unit, register, mode, now, apply_valid)
-    rows = unpack_rows(row.rows)
-    result = diff_now(session, register, mode, unit.id, rows)
+    rows: Sequence[ImportRow]
+    if hand_over is not None and hand_over.import_id == row.id:
+        rows = hand_over.rows
+        # The same rows on the same directory (and the same entities and certificate
+        # numbers elsewhere, which the fingerprint covers too) give the same diff.
+        same = hand_over.fingerprint == stamp_now
+        result = hand_over.diff if same else diff_now(session, register, mode, unit.id, rows)
+    elif row.rows is None:
+        raise ImportRefused("expired", _NOT_KEPT)
+    else:
+        rows = unpack_rows(row.rows)
+        result = diff_now(session, register, mode, unit.id, rows)
     warnings = int(row.counts.get("warnings", 0))
     counts = counts_of(result, rows, warnings)
     problems = tuple(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -27,7 +27,13 @@ from bot.domain.register_diff import (
 from bot.domain.registers import Finding, Problem, Register
 from bot.i18n import N_
 from bot.services.errors import ServiceError
-from bot.services.import_apply import MASS_DEACTIVATION, ApplyResult, apply_import, check_open
+from bot.services.import_apply import (
+    MASS_DEACTIVATION,
+    ApplyResult,
+    HandOver,
+    apply_import,
+    check_open,
+)
 from bot.services.import_rows import (
     ProblemInfo,
     locate,
@@ -63,6 +69,7 @@ NO_ROWS: Final = "file.no_rows"
 __all__ = [
     "MASS_DEACTIVATION",
     "ApplyResult",
+    "HandOver",
     "ImportCounts",
     "ImportPreview",
     "ImportRefused",
@@ -95,6 +102,9 @@ class ImportPreview:
     ignored_columns: tuple[tuple[str, str], ...]  # (letter, header) of unknown columns
     report: bytes | None  # the error report .xlsx (None: no problems at all)
     expires_at: datetime
+    # With ``hand_over=True``: the validated rows and their diff, for an apply in this
+    # process (apply_import(..., hand_over=preview.hand_over)).
+    hand_over: HandOver | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> tuple[ProblemInfo, ...]:
@@ -123,6 +133,7 @@ def preview_import(
     describe: Callable[[Problem], str] | None = None,
     headings: ReportHeadings | None = None,
     store: bool = True,
+    hand_over: bool = False,
 ) -> ImportPreview:
     """Read, validate and diff an upload; keep it as a preview (status ``preview``).
 
@@ -130,6 +141,11 @@ def preview_import(
     written then). ``describe``/``headings`` put the error report in the reader's
     language (by default English sentences under Chinese headings). ``store=False``: a dry
     run, nothing is kept.
+
+    ``hand_over=True`` (the command line, which applies or discards at once): the preview
+    keeps its rows in memory, for this process's apply, instead of in the database: a
+    100k-row file is neither packed nor unpacked, and apply need not diff again unless the
+    directory changed in between. Applied later by id, such a preview is refused.
     """
     register = register_of(kind)
     import_mode = mode_of(mode)
@@ -148,7 +164,9 @@ def preview_import(
         with reading(database) as session:
             # Before the diff: a change in between can only make apply diff again.
             stamp = repo.fingerprint(session, register, unit_id)
-            result = diff_now(session, register, import_mode, unit_id, prepared.rows, detail=False)
+            result = diff_now(
+                session, register, import_mode, unit_id, prepared.rows, detail=hand_over
+            )
         findings: list[Finding] = prepared.findings + result.problems
         problems = ordered([locate(read, f) for f in findings])
         warnings = sum(1 for p in problems if p.severity == "warning")
@@ -161,7 +179,7 @@ def preview_import(
                 if describe is not None
                 else error_report(read, findings, headings=headings)
             )
-        packed = pack_rows(prepared.rows) if store else b""
+        packed = pack_rows(prepared.rows) if store and not hand_over else None
     needs_confirmation = import_mode == "replace" and result.deactivation_share > MASS_DEACTIVATION
     expires = now + timedelta(hours=PREVIEW_HOURS)
     import_id = None
@@ -190,6 +208,9 @@ def preview_import(
             now,
             expires,
         )
+    handed = None
+    if hand_over and import_id is not None:
+        handed = HandOver(import_id, prepared.rows, result, stamp)
     return ImportPreview(
         import_id=import_id,
         unit_code=code,
@@ -206,6 +227,7 @@ def preview_import(
         ignored_columns=tuple(read.ignored_columns),
         report=report,
         expires_at=expires,
+        hand_over=handed,
     )
 
 
@@ -220,7 +242,7 @@ def _keep(
     sheet: str,
     counts: dict[str, object],
     problems: Sequence[ProblemInfo],
-    packed: bytes,
+    packed: bytes | None,
     report: bytes | None,
     source: str,
     now: datetime,
