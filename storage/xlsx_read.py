@@ -27,6 +27,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from sys import intern
 from types import MappingProxyType
@@ -395,6 +396,28 @@ def _read(
     if not sheets:
         raise UnusableFile(NO_SHEETS)
     sheets.sort(key=lambda m: m.visible != Visible.Visible)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        # The first sheet's hidden rows and formulas, from its XML, while calamine parses
+        # the sheet (it lets go of the GIL meanwhile): the sheet read is nearly always the
+        # first one.
+        scan = (
+            background.submit(_xlsx_sheet_xml, data, sheets[0].name)
+            if file_format == "xlsx"
+            else None
+        )
+        header, sheet = _choose_sheet(workbook, spec, sheets)
+        xml: _SheetXml | None = None
+        if file_format == "xlsx":
+            assert scan is not None
+            xml = scan.result() if header.sheet == sheets[0].name else None
+            xml = xml or _xlsx_sheet_xml(data, header.sheet)
+    return _read_rows(file_name, file_format, spec, header, sheet, xml)
+
+
+def _choose_sheet(
+    workbook: CalamineWorkbook, spec: RegisterSpec, sheets: Sequence[Any]
+) -> tuple[_Header, CalamineSheet]:
+    """The first sheet with the register's header; else why none will do."""
     required = {f.key for f in spec.required}
     closest: _Header | None = None  # for the message when no sheet has the header
     chosen: tuple[_Header, CalamineSheet] | None = None
@@ -428,7 +451,7 @@ def _read(
                 "row": str(closest.row),
             },
         )
-    return _read_rows(data, file_name, file_format, spec, *chosen)
+    return chosen
 
 
 def _few_values(f: FieldSpec) -> bool:
@@ -451,13 +474,15 @@ def _rows_from(sheet: CalamineSheet, first: int) -> Iterator[list[Any]]:
 
 
 def _read_rows(
-    data: bytes,
     file_name: str,
     file_format: str,
     spec: RegisterSpec,
     header: _Header,
     sheet: CalamineSheet,
+    xml: _SheetXml | None,
 ) -> ReadResult:
+    """The rows under the header; ``xml``: the sheet's hidden rows and formulas (None:
+    not an .xlsx, they cannot be known)."""
     for key, places in header.mapped.items():
         if len(places) > 1:
             raise UnusableFile(
@@ -481,12 +506,9 @@ def _read_rows(
     width = max(positions) + 1
 
     problems: list[Finding] = []
-    if file_format == "xlsx":
-        xml = _xlsx_sheet_xml(data, header.sheet)
-        hidden_known = True
-    else:
+    hidden_known = xml is not None
+    if xml is None:
         xml = _SheetXml(frozenset(), frozenset())
-        hidden_known = False
         problems.append(Finding(None, "warning", Problem(None, None, HIDDEN_UNKNOWN)))
     by_column = {c.index: key for key, c in columns.items()}
     formula_cells: dict[int, list[str]] = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from bot.domain.register_specs import Register
 from bot.domain.registers import Finding
@@ -87,9 +87,10 @@ class ImportRow:
     blocked: bool  # has an error: it changes nothing (but protects its record)
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """A directory record as it is: ``id`` of unit_entities / inspectors / matters."""
+class Record(NamedTuple):
+    """A directory record as it is: ``id`` of unit_entities / inspectors / matters. A
+    named tuple: a re-import reads 100k of them, and a tuple is made several times faster
+    than a frozen dataclass."""
 
     id: int
     values: Mapping[str, object]

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.domain import reasons
-from bot.domain.register_diff import Diff, ImportRow, Mode, diff
+from bot.domain.register_diff import Diff, ImportRow, Mode, Record, diff
 from bot.domain.registers import Register
 from bot.i18n import N_
 from bot.services.errors import ServiceError
@@ -90,6 +90,14 @@ def lock_registers(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
 
 
+def load_directory(
+    session: Session, register: Register, mode: Mode, unit_id: int
+) -> tuple[list[object], list[Record]]:
+    """The unit's directory as a diff reads it, and its fingerprint, in one snapshot."""
+    stamp = repo.fingerprint(session, register, unit_id)
+    return stamp, repo.load_records(session, register, unit_id, with_shared=mode == "replace")
+
+
 def diff_now(
     session: Session,
     register: Register,
@@ -98,9 +106,12 @@ def diff_now(
     rows: Sequence[ImportRow],
     *,
     detail: bool = True,
+    records: Sequence[Record] | None = None,
 ) -> Diff:
-    """The diff against the directory as it is in this session."""
-    records = repo.load_records(session, register, unit_id, with_shared=mode == "replace")
+    """The diff against the directory as it is in this session (``records``: the
+    directory, read already)."""
+    if records is None:
+        records = repo.load_records(session, register, unit_id, with_shared=mode == "replace")
     known = {}
     taken = {}
     if register is Register.ENTITIES:
