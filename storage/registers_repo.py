@@ -8,18 +8,21 @@ their types are this module's business. Nothing here commits: the unit of work d
 
 from __future__ import annotations
 
+import operator
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import Select, Table, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.register_diff import (
+    BRIEF_FIELDS,
     ENTITY_FACTS,
     KnownEntity,
     Record,
+    values_digest,
 )
 from bot.domain.register_records import STORED
 from bot.domain.register_specs import Register
@@ -103,28 +106,35 @@ _FIELDS: Final[Mapping[Register, tuple[str, ...]]] = {
 }
 # Columns of few distinct values (codes, and what offices group by).
 _FEW_VALUES: Final = frozenset({"kind", "status", "risk_class", "industry", "area"})
+_FETCH: Final = 5000  # rows per fetchmany
 VIEW_FIELDS: Final = ("local_no", "contact_name", "phone", "industry", "area", "risk_class")
 
 
 def load_records(
-    session: Session, register: Register, unit_id: int, *, with_shared: bool = False
+    session: Session,
+    register: Register,
+    unit_id: int,
+    *,
+    with_shared: bool = False,
+    brief: Sequence[str] | None = None,
+    ids: Collection[int] | None = None,
 ) -> list[Record]:
     """The unit's directory, active or not, in one SELECT. ``with_shared``: also mark the
-    entities another unit's directory holds (whole-directory mode needs it)."""
+    entities another unit's directory holds (whole-directory mode needs it). ``brief``
+    (entities): brief records, their digest over these fields (register_diff.Brief): a
+    100k-entity directory is then a few MB rather than a hundred. ``ids``: only these."""
     if register is Register.ENTITIES:
-        return _load_entities(session, unit_id, with_shared)
+        return _load_entities(session, unit_id, with_shared, brief, ids)
     table = TABLE_OF[register]
     keys = _FIELDS[register]
     converted = [k for k in keys if k in _TAGS_AS_TEXT or k in _TAGS_AS_JSON]
     # No timestamps: parsing 100k of them costs more than the rest of the row (apply reads
     # the few it needs, of the records it changes).
-    rows = session.execute(
-        select(table.c.id, table.c.active, *(table.c[column(k)] for k in keys)).where(
-            table.c.unit_id == unit_id
-        )
-    ).all()
+    query = select(table.c.id, table.c.active, *(table.c[column(k)] for k in keys)).where(
+        table.c.unit_id == unit_id
+    )
     records = []
-    for row in rows:
+    for row in _rows(session, query, table.c.id, ids):
         values = dict(zip(keys, row[2:], strict=True))
         for k in converted:
             values[k] = from_db(k, values[k])
@@ -132,9 +142,31 @@ def load_records(
     return records
 
 
-def _load_entities(session: Session, unit_id: int, with_shared: bool) -> list[Record]:
+def _rows(
+    session: Session, query: Select[Any], id_column: Any, ids: Collection[int] | None
+) -> Iterable[Sequence[Any]]:
+    # Core on the session's connection, fetched in batches: 100k rows one fetchone()
+    # at a time cost more than reading them.
+    connection = session.connection()
+    queries = (
+        [query]
+        if ids is None
+        else [query.where(id_column.in_(part)) for part in bulk.chunks(sorted(ids))]
+    )
+    for statement in queries:
+        for batch in connection.execute(statement).partitions(_FETCH):
+            yield from batch
+
+
+def _load_entities(
+    session: Session,
+    unit_id: int,
+    with_shared: bool,
+    brief: Sequence[str] | None,
+    ids: Collection[int] | None,
+) -> list[Record]:
     e, v = ENTITIES.c, VIEWS.c
-    rows = session.execute(
+    query = (
         select(
             v.id,
             v.active,
@@ -144,7 +176,7 @@ def _load_entities(session: Session, unit_id: int, with_shared: bool) -> list[Re
         )
         .select_from(VIEWS.join(ENTITIES, e.id == v.entity_id))
         .where(v.unit_id == unit_id)
-    ).all()
+    )
     shared: set[int] = set()
     if with_shared:
         mine = select(v.entity_id).where(v.unit_id == unit_id).scalar_subquery()
@@ -154,9 +186,27 @@ def _load_entities(session: Session, unit_id: int, with_shared: bool) -> list[Re
             ).scalars()
         )
     keys = ENTITY_FACTS + VIEW_FIELDS
-    repeated = [i for i, k in enumerate(keys) if k in _FEW_VALUES]
     records = []
-    for row in rows:
+    if brief is not None:
+        position = {k: i for i, k in enumerate(keys, start=3)}
+        kept = [(k, position[k]) for k in BRIEF_FIELDS[Register.ENTITIES]]
+        digested = operator.itemgetter(*(position[k] for k in brief))
+        single = len(brief) == 1
+        for row in _rows(session, query, v.id, ids):
+            part = digested(row)
+            records.append(
+                Record(
+                    row[0],
+                    {k: row[i] for k, i in kept},
+                    bool(row[1]),
+                    row[2],
+                    row[2] in shared,
+                    values_digest((part,) if single else part),
+                )
+            )
+        return records
+    repeated = [i for i, k in enumerate(keys) if k in _FEW_VALUES]
+    for row in _rows(session, query, v.id, ids):
         values = list(row[3:])
         for i in repeated:  # a few distinct values, 100k times: one string each
             if values[i].__class__ is str:

@@ -33,6 +33,7 @@ from typing import Final
 from bot.domain.register_records import (
     AMBIGUOUS,
     BLANK_MEANS,
+    BRIEF_FIELDS,
     ENTITY_FACTS,
     ENTITY_VIEW,
     IDENTIFIERS,
@@ -43,6 +44,7 @@ from bot.domain.register_records import (
     TAKEN_ELSEWHERE,
     TAKEN_IN_UNIT,
     UNIQUE_IN_UNIT,
+    Brief,
     Change,
     Diff,
     ImportRow,
@@ -50,12 +52,14 @@ from bot.domain.register_records import (
     Mode,
     Record,
     record_key,
+    values_digest,
 )
 from bot.domain.register_specs import Register
 from bot.domain.registers import Finding, Problem, fold, kind_from_uscc
 
 __all__ = [
     "AMBIGUOUS",
+    "BRIEF_FIELDS",
     "ENTITY_FACTS",
     "ENTITY_VIEW",
     "IDENTIFIERS",
@@ -64,6 +68,7 @@ __all__ = [
     "TAKEN_ELSEWHERE",
     "TAKEN_IN_UNIT",
     "UNIQUE_IN_UNIT",
+    "Brief",
     "Change",
     "Diff",
     "ImportRow",
@@ -72,6 +77,7 @@ __all__ = [
     "Record",
     "diff",
     "record_key",
+    "values_digest",
 ]
 
 
@@ -143,6 +149,50 @@ def _candidates(index: _Index, row: Mapping[str, object]) -> list[Record]:
     return named
 
 
+def _by_identifier(index: _Index, row: Mapping[str, object]) -> Record | None:
+    """The record the row's strongest identifier names (compatible or not)."""
+    for key in IDENTIFIERS[index.register]:
+        value = row.get(key)
+        if value:
+            found = index.by_id[key].get(value)
+            if found is not None:
+                return found
+    return None
+
+
+def _completed(
+    register: Register, rows: Sequence[ImportRow], records: Sequence[Record], brief: Brief
+) -> list[Record]:
+    """The records with the brief ones the diff must compare made whole: those a row's
+    identifier names unless the row leaves them as they are (its values are exactly of
+    the brief fields, with the record's digest), and those a row's name may name (the name
+    key compares more than names). Rows with an error only protect records."""
+    index = _Index(register, records)
+    wanted: set[int] = set()
+    for row in rows:
+        if row.blocked:
+            continue
+        values = row.values
+        found = _by_identifier(index, values)
+        if found is not None:
+            if found.digest is not None and not (
+                found.active
+                and tuple(values) == brief.fields
+                and values_digest(tuple(values.values())) == found.digest
+            ):
+                wanted.add(found.id)
+            continue
+        name = fold(values.get("name"))
+        if name:
+            wanted.update(r.id for r in index.by_name().get(name, ()) if r.digest is not None)
+    if not wanted:
+        return list(records)
+    whole = {r.id: r for r in brief.complete(wanted)}
+    if not wanted <= whole.keys() or any(r.digest is not None for r in whole.values()):
+        raise ValueError("Brief.complete must give every record asked for, whole")
+    return [whole.get(r.id, r) for r in records]
+
+
 def _protected(index: _Index, row: Mapping[str, object]) -> list[Record]:
     """What a row with an error may have been meant for: generous, since protecting a
     record only keeps it as it is."""
@@ -177,6 +227,7 @@ def diff(
     taken: Mapping[str, str] | None = None,
     *,
     detail: bool = True,
+    brief: Brief | None = None,
 ) -> Diff:
     """The changes ``rows`` make to ``records`` (the unit's directory, active or not).
 
@@ -184,9 +235,17 @@ def diff(
     lacks). ``taken``: certificate numbers held by other units' inspectors -> that unit.
     ``detail=False``: a preview only counts, so each new record is one shared placeholder
     instead of its values (a 100k-row first import need not copy 100k rows to count them).
+    ``brief``: some records are brief (a large directory read for a re-import); the diff
+    has the ones it must compare read whole, and a brief one left is one its row leaves
+    as it is.
     """
     known = known or {}
     taken = taken or {}
+    if brief is not None:
+        rows = list(rows)
+        records = _completed(register, rows, records, brief)
+    elif any(r.digest is not None for r in records):
+        raise ValueError("brief records need a Brief")
     result = Diff(active_before=sum(1 for r in records if r.active))
     index = _Index(register, records)
     claimed: dict[int, int] = {}  # record id -> the row that matched it
@@ -343,6 +402,10 @@ def _changes(
                 after = view | facts_after
                 before = facts_before
             result.new.append(Change(row.row, None, before, after, plan.link))
+            continue
+        if record.digest is not None:
+            # Left brief by _completed: this row leaves it as it is.
+            result.unchanged.append(row.row)
             continue
         if record.active and values.keys() <= stored:
             # Most rows of a re-import match their record exactly: one comparison of the

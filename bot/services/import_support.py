@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.domain import reasons
-from bot.domain.register_diff import Diff, ImportRow, Mode, Record, diff
+from bot.domain.register_diff import Brief, Diff, ImportRow, Mode, diff
 from bot.domain.registers import Register
 from bot.i18n import N_
 from bot.services.errors import ServiceError
@@ -90,14 +90,6 @@ def lock_registers(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
 
 
-def load_directory(
-    session: Session, register: Register, mode: Mode, unit_id: int
-) -> tuple[list[object], list[Record]]:
-    """The unit's directory as a diff reads it, and its fingerprint, in one snapshot."""
-    stamp = repo.fingerprint(session, register, unit_id)
-    return stamp, repo.load_records(session, register, unit_id, with_shared=mode == "replace")
-
-
 def diff_now(
     session: Session,
     register: Register,
@@ -106,12 +98,21 @@ def diff_now(
     rows: Sequence[ImportRow],
     *,
     detail: bool = True,
-    records: Sequence[Record] | None = None,
 ) -> Diff:
-    """The diff against the directory as it is in this session (``records``: the
-    directory, read already)."""
-    if records is None:
-        records = repo.load_records(session, register, unit_id, with_shared=mode == "replace")
+    """The diff against the directory as it is in this session. An entity directory is
+    read brief (register_diff.Brief): the diff reads whole only the records a row may
+    change."""
+    with_shared = mode == "replace"
+    brief = None
+    fields = _brief_fields(register, rows)
+    if fields is not None:
+        brief = Brief(
+            fields,
+            lambda ids: repo.load_records(
+                session, register, unit_id, with_shared=with_shared, ids=ids
+            ),
+        )
+    records = repo.load_records(session, register, unit_id, with_shared=with_shared, brief=fields)
     known = {}
     taken = {}
     if register is Register.ENTITIES:
@@ -125,7 +126,15 @@ def diff_now(
         certs = {c for r in rows if isinstance(c := r.values.get("cert_no"), str) and c}
         if certs:
             taken = repo.taken_cert_nos(session, unit_id, certs)
-    return diff(register, mode, rows, records, known, taken, detail=detail)
+    return diff(register, mode, rows, records, known, taken, detail=detail, brief=brief)
+
+
+def _brief_fields(register: Register, rows: Sequence[ImportRow]) -> tuple[str, ...] | None:
+    """The fields brief records are digested over: the file's (its first valid row's, in
+    its order); None: read the directory whole (not entities, or no valid row)."""
+    if register is not Register.ENTITIES:
+        return None
+    return next((tuple(r.values) for r in rows if not r.blocked), None)
 
 
 def counts_of(result: Diff, rows: Sequence[ImportRow], warnings: int) -> ImportCounts:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final
@@ -22,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.register_diff import Mode, Record
+from bot.domain.register_diff import Mode
 from bot.domain.registers import Finding, Problem, Register
 from bot.i18n import N_
 from bot.services.errors import ServiceError
@@ -49,12 +48,12 @@ from bot.services.import_support import (
     UnusableUpload,
     counts_of,
     diff_now,
-    load_directory,
     mode_of,
     register_of,
 )
 from bot.services.membership import require_unit_access, unit_for
 from bot.services.people import Profile
+from storage import registers_repo as repo
 from storage.bulk import gc_paused
 from storage.db import Database, reading
 from storage.models import Import
@@ -152,31 +151,20 @@ def preview_import(
     with reading(database) as session:
         unit = unit_for(session, actor, unit_code)
         unit_id, code = unit.id, unit.code
-    with gc_paused(), ThreadPoolExecutor(max_workers=1) as background:
-        # The directory is read while the file is: calamine and the database driver let
-        # go of the GIL, so a re-import's 100k records cost next to nothing on a second
-        # core. The fingerprint comes from the same snapshot: anything written after it
-        # makes apply diff again.
-        directory = background.submit(_directory, database, register, import_mode, unit_id)
-        try:
-            read = read_register(data, file_name, register)
-        except UnusableFile as exc:
-            raise UnusableUpload(exc.reason, dict(exc.params)) from None
-        if not read.rows:
-            raise UnusableUpload(NO_ROWS, {"sheet": read.sheet, "row": str(read.header_row)})
+    try:
+        read = read_register(data, file_name, register)
+    except UnusableFile as exc:
+        raise UnusableUpload(exc.reason, dict(exc.params)) from None
+    if not read.rows:
+        raise UnusableUpload(NO_ROWS, {"sheet": read.sheet, "row": str(read.header_row)})
+    with gc_paused():
         prepared = prepare(register, read, today)
-        stamp, records = directory.result()
         with reading(database) as session:
+            # The fingerprint first: anything written after it makes apply diff again.
+            stamp = repo.fingerprint(session, register, unit_id)
             result = diff_now(
-                session,
-                register,
-                import_mode,
-                unit_id,
-                prepared.rows,
-                detail=hand_over,
-                records=records,
+                session, register, import_mode, unit_id, prepared.rows, detail=hand_over
             )
-        del records
         findings: list[Finding] = prepared.findings + result.problems
         problems = ordered([locate(read, f) for f in findings])
         warnings = sum(1 for p in problems if p.severity == "warning")
@@ -239,13 +227,6 @@ def preview_import(
         expires_at=expires,
         hand_over=handed,
     )
-
-
-def _directory(
-    database: Database, register: Register, mode: Mode, unit_id: int
-) -> tuple[list[object], list[Record]]:
-    with reading(database) as session:
-        return load_directory(session, register, mode, unit_id)
 
 
 def _keep(
