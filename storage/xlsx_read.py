@@ -26,12 +26,12 @@ import operator
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from sys import intern
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from python_calamine import (
     CalamineError,
@@ -127,6 +127,26 @@ class ReadResult:
 
     def column_of(self, field_key: str | None) -> Column | None:
         return None if field_key is None else self.columns.get(field_key)
+
+
+class RowSink(Protocol):
+    """Takes the rows as they are read, in batches, instead of the whole sheet at once:
+    a 100k-row sheet's raw cells need not all exist at the same time."""
+
+    def start(self, read: ReadResult) -> None:
+        """The header is known (``read.rows`` is empty; ``read.problems`` grows as rows
+        are read, each row's before its batch is taken)."""
+
+    def take(self, rows: list[ReadRow]) -> list[ReadRow]:
+        """A batch of rows, in order; what it returns is kept in ``read.rows``."""
+        ...
+
+
+class _SinkFailed(Exception):  # noqa: N818 - carries the sink's own exception through
+    """A sink's exception, kept apart from calamine's (which mean a broken file)."""
+
+
+_BATCH: Final = 5000
 
 
 def column_letter(index: int) -> str:
@@ -367,18 +387,26 @@ def _open(data: bytes, file_format: str) -> CalamineWorkbook:
         raise UnusableFile(CORRUPT) from exc
 
 
-def read_register(data: bytes, file_name: str, register: Register | RegisterSpec) -> ReadResult:
+def read_register(
+    data: bytes,
+    file_name: str,
+    register: Register | RegisterSpec,
+    sink: RowSink | None = None,
+) -> ReadResult:
     """Read the rows of ``register`` from an uploaded workbook.
 
     Raises ``UnusableFile`` when the file cannot be read as this register at all. Problems
     of single rows or cells (a hidden row, a formula without a value) are in
-    ``ReadResult.problems``; validating the values is ``validate_row``'s job.
+    ``ReadResult.problems``; validating the values is ``validate_row``'s job. ``sink``:
+    the rows go to it as they are read, and ``rows`` keeps what it gives back.
     """
     spec = spec_of(register)
     file_format = _sniff(data)
     workbook = _open(data, file_format)
     try:
-        return _read(workbook, data, file_name, file_format, spec)
+        return _read(workbook, data, file_name, file_format, spec, sink)
+    except _SinkFailed as failed:
+        raise failed.__cause__ from None  # type: ignore[misc]
     except PasswordError as exc:  # .xls encryption shows only when a sheet is read
         raise UnusableFile(ENCRYPTED) from exc
     except (CalamineError, ValueError) as exc:
@@ -388,7 +416,12 @@ def read_register(data: bytes, file_name: str, register: Register | RegisterSpec
 
 
 def _read(
-    workbook: CalamineWorkbook, data: bytes, file_name: str, file_format: str, spec: RegisterSpec
+    workbook: CalamineWorkbook,
+    data: bytes,
+    file_name: str,
+    file_format: str,
+    spec: RegisterSpec,
+    sink: RowSink | None,
 ) -> ReadResult:
     # Worksheets only (no chart or macro sheets); visible ones before hidden ones, so a
     # forgotten hidden copy does not win over the sheet the person sees.
@@ -411,7 +444,7 @@ def _read(
             assert scan is not None
             xml = scan.result() if header.sheet == sheets[0].name else None
             xml = xml or _xlsx_sheet_xml(data, header.sheet)
-    return _read_rows(file_name, file_format, spec, header, sheet, xml)
+    return _read_rows(file_name, file_format, spec, header, sheet, xml, sink)
 
 
 def _choose_sheet(
@@ -480,6 +513,7 @@ def _read_rows(
     header: _Header,
     sheet: CalamineSheet,
     xml: _SheetXml | None,
+    sink: RowSink | None,
 ) -> ReadResult:
     """The rows under the header; ``xml``: the sheet's hidden rows and formulas (None:
     not an .xlsx, they cannot be known)."""
@@ -516,7 +550,20 @@ def _read_rows(
         if row_no > header.row and col in by_column:
             formula_cells.setdefault(row_no, []).append(by_column[col])
 
-    rows: list[ReadRow] = []
+    read = ReadResult(
+        file_name=file_name,
+        file_format=file_format,
+        sheet=header.sheet,
+        header_row=header.row,
+        columns=columns,
+        rows=[],
+        problems=problems,
+        ignored_columns=[(column_letter(col), text) for col, text in header.ignored],
+        hidden_rows_known=hidden_known,
+    )
+    rows = read.rows if sink is None else []
+    if sink is not None:
+        _to_sink(sink.start, read)
     first_data = header.offset + 1
     base = start[0] + 1  # Excel row number of calamine's row 0
     notes_checked = False
@@ -558,14 +605,16 @@ def _read_rows(
         if formula_cells:
             for key in formula_cells.get(row_no, ()):
                 problems.append(Finding(row_no, "error", Problem(key, None, FORMULA_NO_VALUE)))
-    return ReadResult(
-        file_name=file_name,
-        file_format=file_format,
-        sheet=header.sheet,
-        header_row=header.row,
-        columns=columns,
-        rows=rows,
-        problems=problems,
-        ignored_columns=[(column_letter(col), text) for col, text in header.ignored],
-        hidden_rows_known=hidden_known,
-    )
+        if sink is not None and len(rows) == _BATCH:
+            read.rows.extend(_to_sink(sink.take, rows))
+            rows = []
+    if sink is not None and rows:
+        read.rows.extend(_to_sink(sink.take, rows))
+    return read
+
+
+def _to_sink(call: Callable[[Any], Any], argument: Any) -> Any:
+    try:
+        return call(argument)
+    except Exception as exc:
+        raise _SinkFailed from exc

@@ -75,6 +75,7 @@ __all__ = [
     "KnownEntity",
     "Mode",
     "Record",
+    "Sieve",
     "diff",
     "record_key",
     "values_digest",
@@ -93,6 +94,12 @@ class _Index:
             for key in IDENTIFIERS[register]
         }
         self._by_name: dict[str, list[Record]] | None = None
+        self._by_number: dict[int, Record] | None = None
+
+    def by_number(self) -> dict[int, Record]:
+        if self._by_number is None:
+            self._by_number = {r.id: r for r in self.records}
+        return self._by_number
 
     def by_name(self) -> dict[str, list[Record]]:
         if self._by_name is None:
@@ -160,6 +167,43 @@ def _by_identifier(index: _Index, row: Mapping[str, object]) -> Record | None:
     return None
 
 
+class Sieve:
+    """Finds the rows that leave a brief record exactly as it is while a file is read,
+    so that a re-import keeps only their keys (``ImportRow.same_as``), not 100k rows of
+    values: the row's identifier names an active brief record, the row has exactly the
+    brief fields, their digest is the record's, and no earlier row of the file carries
+    one of its identifiers (duplicates keep their values, for the error report)."""
+
+    def __init__(
+        self, register: Register, records: Sequence[Record], fields: tuple[str, ...]
+    ) -> None:
+        self._index = _Index(register, records)
+        self._identifiers = IDENTIFIERS[register]
+        self._kept = BRIEF_FIELDS[register]
+        self.fields = fields
+        self._seen: set[tuple[str, object]] = set()
+
+    def same_as(self, values: Mapping[str, object], eligible: bool = True) -> int | None:
+        """The record ``values`` leave as it is, if any; every row of the file passes here,
+        ``eligible=False`` for one with a problem (it only counts as seen)."""
+        repeated = False
+        for key in self._identifiers:
+            value = values.get(key)
+            if value:
+                repeated = repeated or (key, value) in self._seen
+                self._seen.add((key, value))
+        if repeated or not eligible or tuple(values) != self.fields:
+            return None
+        found = _by_identifier(self._index, values)
+        if found is None or found.digest is None or not found.active:
+            return None
+        return found.id if values_digest(tuple(values.values())) == found.digest else None
+
+    def kept(self, values: Mapping[str, object]) -> dict[str, object]:
+        """What a row the sieve let through keeps of its values."""
+        return {k: values[k] for k in self._kept if k in values}
+
+
 def _completed(
     register: Register, rows: Sequence[ImportRow], records: Sequence[Record], brief: Brief
 ) -> list[Record]:
@@ -170,7 +214,7 @@ def _completed(
     index = _Index(register, records)
     wanted: set[int] = set()
     for row in rows:
-        if row.blocked:
+        if row.blocked or row.same_as is not None:
             continue
         values = row.values
         found = _by_identifier(index, values)
@@ -241,11 +285,11 @@ def diff(
     """
     known = known or {}
     taken = taken or {}
-    if brief is not None:
+    if any(r.digest is not None for r in records):
+        if brief is None:
+            raise ValueError("brief records need a Brief")
         rows = list(rows)
         records = _completed(register, rows, records, brief)
-    elif any(r.digest is not None for r in records):
-        raise ValueError("brief records need a Brief")
     result = Diff(active_before=sum(1 for r in records if r.active))
     index = _Index(register, records)
     claimed: dict[int, int] = {}  # record id -> the row that matched it
@@ -257,11 +301,14 @@ def diff(
             result.blocked.add(row.row)
             protected.update(r.id for r in _protected(index, values))
             continue
-        code = values.get("uscc") if register is Register.ENTITIES else None
-        if isinstance(code, str) and code not in index.by_id["uscc"] and code in known:
-            plans.append(_Plan(row, None, known[code]))
-            continue
-        found = _candidates(index, values)
+        if row.same_as is not None:
+            found = [index.by_number()[row.same_as]]
+        else:
+            code = values.get("uscc") if register is Register.ENTITIES else None
+            if isinstance(code, str) and code not in index.by_id["uscc"] and code in known:
+                plans.append(_Plan(row, None, known[code]))
+                continue
+            found = _candidates(index, values)
         if len(found) > 1:
             result.problems.append(
                 _error(row.row, "name", values.get("name"), AMBIGUOUS, {"count": str(len(found))})

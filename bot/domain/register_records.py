@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Final, Literal, NamedTuple
 
 import orjson
+
 from bot.domain.register_specs import Register
 from bot.domain.registers import Finding
 
@@ -87,6 +88,9 @@ class ImportRow:
     row: int  # the Excel row number
     values: Mapping[str, object]  # validated values of the columns the file has
     blocked: bool  # has an error: it changes nothing (but protects its record)
+    # The brief record this row leaves exactly as it is (register_diff.Sieve); its
+    # values are then only its keys and name.
+    same_as: int | None = None
 
 
 class Record(NamedTuple):

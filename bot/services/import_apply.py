@@ -62,6 +62,10 @@ class HandOver:
     fingerprint: list[object]
 
 
+_CHANGED_SINCE: Final = N_(
+    "The directory changed while this import was being checked. Nothing was written:"
+    " run the import again."
+)
 _NOT_KEPT: Final = N_("This preview was not kept for later. Upload the file again.")
 
 
@@ -143,6 +147,9 @@ def _apply(
         # The same rows on the same directory (and the same entities and certificate
         # numbers elsewhere, which the fingerprint covers too) give the same diff.
         same = hand_over.fingerprint == stamp_now
+        if not same and any(r.same_as is not None for r in rows):
+            # Rows found unchanged kept only their keys: they cannot be diffed again.
+            raise ImportRefused("changed_since", _CHANGED_SINCE)
         result = hand_over.diff if same else diff_now(session, register, mode, unit.id, rows)
     elif row.rows is None:
         raise ImportRefused("expired", _NOT_KEPT)

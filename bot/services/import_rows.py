@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
@@ -18,8 +18,9 @@ from typing import Any, Final, Literal
 
 import orjson
 
+from bot.domain import register_cells
 from bot.domain.cells import CellValue
-from bot.domain.register_diff import STORED, ImportRow
+from bot.domain.register_diff import STORED, ImportRow, Sieve
 from bot.domain.registers import (
     TOO_LONG,
     FieldKind,
@@ -35,7 +36,7 @@ from storage.registers_repo import column_limits
 from storage.xlsx_read import ReadResult, ReadRow
 
 Severity = Literal["error", "warning"]
-_FORMAT: Final = 1
+_FORMAT: Final = 2
 _BATCH: Final = 5000
 _DATES: Final = frozenset({"cert_expires"})
 _TAGS: Final = frozenset({"expertise", "areas", "target_kind", "method"})
@@ -120,31 +121,92 @@ class Prepared:
 
     rows: list[ImportRow]
     findings: list[Finding]
+    packed: bytes | None = None  # RowPacker's, when the Preparer was asked to pack
 
 
 def prepare(register: Register, read: ReadResult, today: date) -> Prepared:
-    """Validate every row and look for duplicates across the file; a row with an error
-    (from the reader, the cells, or a duplicate) is blocked.
+    """Validate every row of a file read whole (see Preparer)."""
+    preparer = Preparer(register, today)
+    preparer.start(read)
+    read.rows = preparer.take(read.rows)
+    return preparer.finish()
 
-    The read rows' raw cells are dropped as their rows are validated, except for the rows
-    the error report shows (with a problem the reader or validation found): a 100k-row
-    file need not be held twice. ``report_rows`` gives the report the others later.
+
+def file_fields(register: Register, read: ReadResult) -> tuple[str, ...]:
+    """The fields a valid row of this file has, in the order validation gives them."""
+    stored = set(STORED[register])
+    return tuple(
+        f[0]
+        for f in register_cells.compiled(register).fields
+        if f[0] in read.columns and f[0] in stored
+    )
+
+
+class Preparer:
+    """Validates a file's rows as they are read (storage.xlsx_read.RowSink), then looks
+    for duplicates across the file; a row with an error (the reader's, the cells', a
+    duplicate) is blocked.
+
+    The raw cells are kept only for the rows the error report shows (with a problem the
+    reader or validation found); ``report_rows`` gives the report the others later.
+    ``sieve``: made once the file's fields are known; the rows it finds unchanged keep
+    only their keys (a re-import need not hold 100k rows). ``pack``: every row's values
+    are packed as they are validated (a preview kept for later: ``Prepared.packed``).
     """
-    ctx = RowContext(today)
-    findings: list[Finding] = list(read.problems)
-    flagged = {f.row for f in read.problems if f.row is not None}
-    blocked = {f.row for f in read.problems if f.severity == "error" and f.row is not None}
-    stored = frozenset(STORED[register])
-    limits = _unchecked_limits(register)
-    pairs: list[tuple[int, dict[str, object]]] = []
-    for start in range(0, len(read.rows), _BATCH):
-        chunk = read.rows[start : start + _BATCH]
-        for row, result in zip(
-            chunk, validate_rows(register, [r.cells for r in chunk], ctx), strict=True
-        ):
+
+    def __init__(
+        self,
+        register: Register,
+        today: date,
+        *,
+        sieve: Callable[[tuple[str, ...]], Sieve | None] | None = None,
+        pack: bool = False,
+    ) -> None:
+        self.register = register
+        self._ctx = RowContext(today)
+        self._make_sieve = sieve
+        self._sieve: Sieve | None = None
+        self._pack = pack
+        self.packer: RowPacker | None = None
+        self.findings: list[Finding] = []
+        self._flagged: set[int] = set()
+        self._blocked: set[int] = set()
+        self._seen_problems = 0
+        self._rows: list[tuple[int, Mapping[str, object], int | None]] = []
+        self._read: ReadResult | None = None
+        self.rows_seen = 0
+
+    def start(self, read: ReadResult) -> None:
+        self._read = read
+        fields = file_fields(self.register, read)
+        if self._pack:
+            self.packer = RowPacker(fields)
+        if self._make_sieve is not None:
+            self._sieve = self._make_sieve(fields)
+
+    def _reader_problems(self) -> None:
+        assert self._read is not None
+        problems = self._read.problems
+        for finding in problems[self._seen_problems :]:
+            self.findings.append(finding)
+            if finding.row is not None:
+                self._flagged.add(finding.row)
+                if finding.severity == "error":
+                    self._blocked.add(finding.row)
+        self._seen_problems = len(problems)
+
+    def take(self, batch: list[ReadRow]) -> list[ReadRow]:
+        self._reader_problems()
+        stored = frozenset(STORED[self.register])
+        limits = _unchecked_limits(self.register)
+        flagged, blocked, sieve, packer = self._flagged, self._blocked, self._sieve, self.packer
+        kept: list[ReadRow] = []
+        results = validate_rows(self.register, [r.cells for r in batch], self._ctx)
+        self.rows_seen += len(batch)
+        for row, result in zip(batch, results, strict=True):
             values = result.values
             if result.errors or result.warnings:
-                findings.extend(result.findings(row.row))
+                self.findings.extend(result.findings(row.row))
                 flagged.add(row.row)
                 if result.errors:
                     blocked.add(row.row)
@@ -154,19 +216,32 @@ def prepare(register: Register, read: ReadResult, today: date) -> Prepared:
                 value = values.get(key)
                 if value is not None and len(_stored_form(value)) > limit:
                     problem = Problem(key, row.cells.get(key), TOO_LONG, {"max": str(limit)})
-                    findings.append(Finding(row.row, "error", problem))
+                    self.findings.append(Finding(row.row, "error", problem))
                     flagged.add(row.row)
                     blocked.add(row.row)
                     values = {**values, key: None}
-            pairs.append((row.row, values))
-            if row.row not in flagged:
-                row.cells = _NO_CELLS
-    read.rows = [r for r in read.rows if r.cells is not _NO_CELLS]
-    duplicates = find_duplicates(register, pairs)
-    findings.extend(duplicates)
-    blocked.update(f.row for f in duplicates if f.row is not None)
-    rows = [ImportRow(row, values, row in blocked) for row, values in pairs]
-    return Prepared(rows, findings)
+            if packer is not None:
+                packer.add(row.row, values)
+            same_as = None
+            if sieve is not None:
+                same_as = sieve.same_as(values, row.row not in flagged)
+                if same_as is not None:
+                    values = sieve.kept(values)
+            self._rows.append((row.row, values, same_as))
+            if row.row in flagged:
+                kept.append(row)
+        return kept
+
+    def finish(self) -> Prepared:
+        self._reader_problems()
+        duplicates = find_duplicates(self.register, ((r, v) for r, v, _ in self._rows))
+        self.findings.extend(duplicates)
+        blocked = self._blocked
+        blocked.update(f.row for f in duplicates if f.row is not None)
+        rows = [ImportRow(r, v, r in blocked, same) for r, v, same in self._rows]
+        self._rows = []
+        packed = self.packer.finish(blocked) if self.packer is not None else None
+        return Prepared(rows, self.findings, packed)
 
 
 _NO_CELLS: Final[dict[str, CellValue]] = {}
@@ -236,11 +311,47 @@ def _from_json(key: str, value: object) -> object:
     return value
 
 
+class RowPacker:
+    """Compressed JSON of a file's rows, written as they come: the columns (the file's
+    fields), one array per row (Excel row, values in column order, and a trailing object
+    for a key only some rows have, such as a registration number found in the USCC
+    column), then the rows with an error. 100k rows never exist as one long string."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+        self._column_set = frozenset(self.columns)
+        self._compressor = zlib.compressobj(1)
+        head = orjson.dumps({"format": _FORMAT, "columns": self.columns})
+        self._out = [self._compressor.compress(head[:-1] + b',"rows":[')]
+        self._batch: list[list[object]] = []
+        self._count = 0
+
+    def add(self, row: int, values: Mapping[str, object]) -> None:
+        # Tuples become JSON arrays by themselves, dates ISO text (as date.isoformat).
+        line = [row, *map(values.get, self.columns)]
+        if values.keys() != self._column_set:
+            line.append({k: v for k, v in values.items() if k not in self.columns})
+        self._batch.append(line)
+        if len(self._batch) == _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            text = orjson.dumps(self._batch, default=_json_default)[1:-1]
+            self._out.append(self._compressor.compress(b"," + text if self._count else text))
+            self._count += len(self._batch)
+            self._batch = []
+
+    def finish(self, blocked: Iterable[int]) -> bytes:
+        self._flush()
+        tail = b'],"blocked":' + orjson.dumps(sorted(blocked)) + b"}"
+        self._out.append(self._compressor.compress(tail))
+        self._out.append(self._compressor.flush())
+        return b"".join(self._out)
+
+
 def pack_rows(rows: Sequence[ImportRow]) -> bytes:
-    """Compressed JSON: the columns every row has, then one array per row (Excel row,
-    blocked, values in column order, and a trailing object for a key only some rows have,
-    such as a registration number found in the USCC column). Written in batches, so that
-    a 100k-row file never exists as one long string."""
+    """RowPacker over rows already in memory, with the columns every row has."""
     columns: list[str] = []
     if rows:
         first = rows[0].values.keys()
@@ -249,41 +360,32 @@ def pack_rows(rows: Sequence[ImportRow]) -> bytes:
             if r.values.keys() != first:
                 common &= r.values.keys()
         columns = [k for k in first if k in common]
-    width = len(columns)
-    head = orjson.dumps({"format": _FORMAT, "columns": columns})
-    compressor = zlib.compressobj(1)
-    out = [compressor.compress(head[:-1] + b',"rows":[')]
-    for start in range(0, len(rows), _BATCH):
-        packed: list[list[object]] = []
-        for row in rows[start : start + _BATCH]:
-            values = row.values
-            # Tuples become JSON arrays by themselves, dates ISO text (as date.isoformat).
-            line = [row.row, 1 if row.blocked else 0, *map(values.__getitem__, columns)]
-            if len(values) != width:
-                line.append({k: v for k, v in values.items() if k not in columns})
-            packed.append(line)
-        text = orjson.dumps(packed, default=_json_default)[1:-1]
-        out.append(compressor.compress(b"," + text if start else text))
-    out.append(compressor.compress(b"]}"))
-    out.append(compressor.flush())
-    return b"".join(out)
+    packer = RowPacker(columns)
+    for row in rows:
+        packer.add(row.row, row.values)
+    return packer.finish(r.row for r in rows if r.blocked)
 
 
 def unpack_rows(data: bytes) -> list[ImportRow]:
     body = orjson.loads(zlib.decompress(data))
     columns: list[str] = body["columns"]
-    width = len(columns) + 2
+    # Format 1 (previews kept before format 2) carried each row's blocked flag after its
+    # number; format 2 lists the blocked rows at the end (known only once all are read).
+    first = 2 if body.get("format") == 1 else 1
+    blocked = set(body.get("blocked") or ())
+    width = len(columns) + first
     special = [k for k in columns if k in _DATES or k in _TAGS]
     lines: list[list[Any]] = body.pop("rows")
     rows = []
     for i, line in enumerate(lines):
         lines[i] = None  # type: ignore[call-overload]  # the row's list goes as it is read
-        values: dict[str, object] = dict(zip(columns, line[2:width], strict=False))
+        values: dict[str, object] = dict(zip(columns, line[first:width], strict=False))
         for k in special:
             values[k] = _from_json(k, values[k])
         if len(line) > width:
             values.update({k: _from_json(k, v) for k, v in line[width].items()})
-        rows.append(ImportRow(line[0], values, bool(line[1])))
+        is_blocked = bool(line[1]) if first == 2 else line[0] in blocked
+        rows.append(ImportRow(line[0], values, is_blocked))
     return rows
 
 

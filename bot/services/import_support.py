@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.domain import reasons
-from bot.domain.register_diff import Brief, Diff, ImportRow, Mode, diff
+from bot.domain.register_diff import Brief, Diff, ImportRow, Mode, Record, diff
 from bot.domain.registers import Register
 from bot.i18n import N_
 from bot.services.errors import ServiceError
@@ -90,6 +90,27 @@ def lock_registers(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
 
 
+@dataclass(frozen=True)
+class Directory:
+    """A unit's directory read for a diff, in one snapshot: its fingerprint and records
+    (brief, over ``fields``, for entities: register_diff.Brief)."""
+
+    stamp: list[object]
+    records: list[Record]
+    fields: tuple[str, ...] | None
+
+
+def read_directory(
+    session: Session, register: Register, mode: Mode, unit_id: int, fields: tuple[str, ...] | None
+) -> Directory:
+    brief = fields if register is Register.ENTITIES else None
+    stamp = repo.fingerprint(session, register, unit_id)
+    records = repo.load_records(
+        session, register, unit_id, with_shared=mode == "replace", brief=brief
+    )
+    return Directory(stamp, records, brief)
+
+
 def diff_now(
     session: Session,
     register: Register,
@@ -98,21 +119,23 @@ def diff_now(
     rows: Sequence[ImportRow],
     *,
     detail: bool = True,
+    directory: Directory | None = None,
 ) -> Diff:
-    """The diff against the directory as it is in this session. An entity directory is
-    read brief (register_diff.Brief): the diff reads whole only the records a row may
-    change."""
-    with_shared = mode == "replace"
+    """The diff against the directory as it is in this session (``directory``: read
+    already, in an earlier snapshot of this import). An entity directory is read brief:
+    the diff reads whole only the records a row may change."""
+    if directory is None:
+        directory = read_directory(session, register, mode, unit_id, _brief_fields(register, rows))
+    fields = directory.fields
     brief = None
-    fields = _brief_fields(register, rows)
     if fields is not None:
         brief = Brief(
             fields,
             lambda ids: repo.load_records(
-                session, register, unit_id, with_shared=with_shared, ids=ids
+                session, register, unit_id, with_shared=mode == "replace", ids=ids
             ),
         )
-    records = repo.load_records(session, register, unit_id, with_shared=with_shared, brief=fields)
+    records = directory.records
     known = {}
     taken = {}
     if register is Register.ENTITIES:
@@ -134,7 +157,7 @@ def _brief_fields(register: Register, rows: Sequence[ImportRow]) -> tuple[str, .
     its order); None: read the directory whole (not entities, or no valid row)."""
     if register is not Register.ENTITIES:
         return None
-    return next((tuple(r.values) for r in rows if not r.blocked), None)
+    return next((tuple(r.values) for r in rows if not r.blocked and r.same_as is None), None)
 
 
 def counts_of(result: Diff, rows: Sequence[ImportRow], warnings: int) -> ImportCounts:

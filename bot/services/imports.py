@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.register_diff import Mode
+from bot.domain.register_diff import Mode, Sieve
 from bot.domain.registers import Finding, Problem, Register
 from bot.i18n import N_
 from bot.services.errors import ServiceError
@@ -33,27 +34,27 @@ from bot.services.import_apply import (
     check_open,
 )
 from bot.services.import_rows import (
+    Preparer,
     ProblemInfo,
     locate,
     ordered,
     pack_problems,
-    pack_rows,
-    prepare,
     report_rows,
     unpack_problems,
 )
 from bot.services.import_support import (
+    Directory,
     ImportCounts,
     ImportRefused,
     UnusableUpload,
     counts_of,
     diff_now,
     mode_of,
+    read_directory,
     register_of,
 )
 from bot.services.membership import require_unit_access, unit_for
 from bot.services.people import Profile
-from storage import registers_repo as repo
 from storage.bulk import gc_paused
 from storage.db import Database, reading
 from storage.models import Import
@@ -151,20 +152,34 @@ def preview_import(
     with reading(database) as session:
         unit = unit_for(session, actor, unit_code)
         unit_id, code = unit.id, unit.code
-    try:
-        read = read_register(data, file_name, register)
-    except UnusableFile as exc:
-        raise UnusableUpload(exc.reason, dict(exc.params)) from None
-    if not read.rows:
-        raise UnusableUpload(NO_ROWS, {"sheet": read.sheet, "row": str(read.header_row)})
-    with gc_paused():
-        prepared = prepare(register, read, today)
+        guess = _last_fields(session, register, unit_id)
+    store_rows = store and not hand_over
+    with gc_paused(), ThreadPoolExecutor(max_workers=1) as background:
+        directories = _Directories(database, register, import_mode, unit_id, guess, background)
+        preparer = Preparer(register, today, sieve=directories.sieve, pack=store_rows)
+        try:
+            read = read_register(data, file_name, register, preparer)
+        except UnusableFile as exc:
+            raise UnusableUpload(exc.reason, dict(exc.params)) from None
+        if not preparer.rows_seen:
+            raise UnusableUpload(NO_ROWS, {"sheet": read.sheet, "row": str(read.header_row)})
+        prepared = preparer.finish()
         with reading(database) as session:
-            # The fingerprint first: anything written after it makes apply diff again.
-            stamp = repo.fingerprint(session, register, unit_id)
-            result = diff_now(
-                session, register, import_mode, unit_id, prepared.rows, detail=hand_over
+            directory = directories.read or read_directory(
+                session, register, import_mode, unit_id, None
             )
+            stamp = directory.stamp
+            result = diff_now(
+                session,
+                register,
+                import_mode,
+                unit_id,
+                prepared.rows,
+                detail=hand_over,
+                directory=directory,
+            )
+        del directory
+        directories.read = None
         findings: list[Finding] = prepared.findings + result.problems
         problems = ordered([locate(read, f) for f in findings])
         warnings = sum(1 for p in problems if p.severity == "warning")
@@ -177,7 +192,7 @@ def preview_import(
                 if describe is not None
                 else error_report(read, findings, headings=headings)
             )
-        packed = pack_rows(prepared.rows) if store and not hand_over else None
+        packed = prepared.packed
     needs_confirmation = import_mode == "replace" and result.deactivation_share > MASS_DEACTIVATION
     expires = now + timedelta(hours=PREVIEW_HOURS)
     import_id = None
@@ -198,6 +213,7 @@ def preview_import(
                 "cleared": result.cleared,
                 "changes": len(result.changes),
                 "fingerprint": stamp,
+                "fields": list(directories.fields or ()),
             },
             problems,
             packed,
@@ -227,6 +243,61 @@ def preview_import(
         expires_at=expires,
         hand_over=handed,
     )
+
+
+class _Directories:
+    """The entity directory, brief over the file's fields, for the Preparer's sieve. A
+    re-import's is read while calamine parses the sheet (it lets go of the GIL), over
+    the fields of the unit's last import (a re-import's file looks like the last one);
+    when the file's fields turn out otherwise, it is read again over them."""
+
+    def __init__(
+        self,
+        database: Database,
+        register: Register,
+        mode: Mode,
+        unit_id: int,
+        guess: tuple[str, ...] | None,
+        background: ThreadPoolExecutor,
+    ) -> None:
+        self._args = (database, register, mode, unit_id)
+        self._register = register
+        self._guess = guess
+        self._early: Future[Directory] | None = None
+        if register is Register.ENTITIES and guess is not None:
+            self._early = background.submit(self._load, guess)
+        self.read: Directory | None = None
+        self.fields: tuple[str, ...] | None = None
+
+    def _load(self, fields: tuple[str, ...] | None) -> Directory:
+        database, register, mode, unit_id = self._args
+        with reading(database) as session:
+            return read_directory(session, register, mode, unit_id, fields)
+
+    def sieve(self, fields: tuple[str, ...]) -> Sieve | None:
+        register = self._register
+        if register is not Register.ENTITIES:
+            return None
+        early, self._early = self._early, None
+        found = early.result() if early is not None else None
+        early = None
+        if found is None or fields != self._guess:
+            found = None  # a wrong guess: its records go before the right ones come
+            found = self._load(fields)
+        self.read, self.fields = found, fields
+        return Sieve(register, found.records, fields)
+
+
+def _last_fields(session: Session, register: Register, unit_id: int) -> tuple[str, ...] | None:
+    """The fields of the unit's last import of this directory (see _Directories)."""
+    counts = session.execute(
+        select(Import.counts)
+        .where(Import.unit_id == unit_id, Import.kind == register.value)
+        .order_by(Import.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    fields = counts.get("fields") if isinstance(counts, dict) else None
+    return tuple(fields) if isinstance(fields, list) and fields else None
 
 
 def _keep(
