@@ -179,9 +179,10 @@ class Sieve:
     ) -> None:
         self._index = _Index(register, records)
         self._identifiers = IDENTIFIERS[register]
-        self._kept = BRIEF_FIELDS[register]
         self.fields = fields
-        self._seen: set[tuple[str, object]] = set()
+        # What a row let through keeps of its values, in this order.
+        self.kept_fields = tuple(k for k in BRIEF_FIELDS[register] if k in fields)
+        self._seen: dict[str, set[object]] = {key: set() for key in self._identifiers}
 
     def same_as(self, values: Mapping[str, object], eligible: bool = True) -> int | None:
         """The record ``values`` leave as it is, if any; every row of the file passes here,
@@ -190,8 +191,9 @@ class Sieve:
         for key in self._identifiers:
             value = values.get(key)
             if value:
-                repeated = repeated or (key, value) in self._seen
-                self._seen.add((key, value))
+                seen = self._seen[key]
+                repeated = repeated or value in seen
+                seen.add(value)
         if repeated or not eligible or tuple(values) != self.fields:
             return None
         found = _by_identifier(self._index, values)
@@ -201,7 +203,7 @@ class Sieve:
 
     def kept(self, values: Mapping[str, object]) -> dict[str, object]:
         """What a row the sieve let through keeps of its values."""
-        return {k: values[k] for k in self._kept if k in values}
+        return {k: values[k] for k in self.kept_fields}
 
 
 def _completed(

@@ -172,13 +172,18 @@ class Preparer:
         self._flagged: set[int] = set()
         self._blocked: set[int] = set()
         self._seen_problems = 0
-        self._rows: list[tuple[int, Mapping[str, object], int | None]] = []
+        # (row, values, same_as) as rows are read; values as a tuple in the order of the
+        # file's fields (or of what the sieve keeps) while the sheet is in memory too, a
+        # dict only for a row with other keys: a 100k-row file's dicts come in finish(),
+        # once the sheet is gone.
+        self._rows: list[tuple[int, Mapping[str, object] | tuple[object, ...], int | None]] = []
+        self._fields: tuple[str, ...] = ()
         self._read: ReadResult | None = None
         self.rows_seen = 0
 
     def start(self, read: ReadResult) -> None:
         self._read = read
-        fields = file_fields(self.register, read)
+        fields = self._fields = file_fields(self.register, read)
         if self._pack:
             self.packer = RowPacker(fields)
         if self._make_sieve is not None:
@@ -200,6 +205,7 @@ class Preparer:
         stored = frozenset(STORED[self.register])
         limits = _unchecked_limits(self.register)
         flagged, blocked, sieve, packer = self._flagged, self._blocked, self._sieve, self.packer
+        fields = self._fields
         kept: list[ReadRow] = []
         results = validate_rows(self.register, [r.cells for r in batch], self._ctx)
         self.rows_seen += len(batch)
@@ -225,23 +231,44 @@ class Preparer:
             same_as = None
             if sieve is not None:
                 same_as = sieve.same_as(values, row.row not in flagged)
-                if same_as is not None:
-                    values = sieve.kept(values)
-            self._rows.append((row.row, values, same_as))
+            if same_as is not None:
+                assert sieve is not None
+                entry: Mapping[str, object] | tuple[object, ...] = tuple(
+                    map(values.__getitem__, sieve.kept_fields)
+                )
+            elif tuple(values) == fields:
+                entry = tuple(values.values())
+            else:
+                entry = values
+            self._rows.append((row.row, entry, same_as))
             if row.row in flagged:
                 kept.append(row)
         return kept
 
     def finish(self) -> Prepared:
         self._reader_problems()
-        duplicates = find_duplicates(self.register, ((r, v) for r, v, _ in self._rows))
+        entries, self._rows = self._rows, []
+        pairs = [_as_dict(entry, self._fields, self._sieve) for entry in entries]
+        del entries
+        duplicates = find_duplicates(self.register, ((r, v) for r, v, _ in pairs))
         self.findings.extend(duplicates)
         blocked = self._blocked
         blocked.update(f.row for f in duplicates if f.row is not None)
-        rows = [ImportRow(r, v, r in blocked, same) for r, v, same in self._rows]
-        self._rows = []
+        rows = [ImportRow(r, v, r in blocked, same) for r, v, same in pairs]
         packed = self.packer.finish(blocked) if self.packer is not None else None
         return Prepared(rows, self.findings, packed)
+
+
+def _as_dict(
+    entry: tuple[int, Mapping[str, object] | tuple[object, ...], int | None],
+    fields: tuple[str, ...],
+    sieve: Sieve | None,
+) -> tuple[int, Mapping[str, object], int | None]:
+    row, values, same_as = entry
+    if isinstance(values, tuple):
+        keys = sieve.kept_fields if same_as is not None and sieve is not None else fields
+        return row, dict(zip(keys, values, strict=True)), same_as
+    return row, values, same_as
 
 
 _NO_CELLS: Final[dict[str, CellValue]] = {}

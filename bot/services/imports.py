@@ -285,7 +285,8 @@ class _Directories:
             found = None  # a wrong guess: its records go before the right ones come
             found = self._load(fields)
         self.read, self.fields = found, fields
-        return Sieve(register, found.records, fields)
+        # An empty directory (a first import) has no record a row could leave as it is.
+        return Sieve(register, found.records, fields) if found.records else None
 
 
 def _last_fields(session: Session, register: Register, unit_id: int) -> tuple[str, ...] | None:

@@ -17,6 +17,7 @@ from bot.domain.register_diff import (
     ImportRow,
     Mode,
     Record,
+    Sieve,
     diff,
     values_digest,
 )
@@ -156,3 +157,48 @@ def test_brief_records_give_the_diff_whole_records_give(
         E, mode, rows, [brief_of(r) for r in records], brief=Brief(FIELDS, directory.complete)
     )
     assert shape(brief) == shape(diff(E, mode, rows, records))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_values, st.booleans(), st.booleans()), max_size=6),
+    st.lists(st.tuples(_values, st.booleans(), st.booleans()), max_size=6),
+    st.sampled_from(["update", "replace"]),
+)
+def test_rows_the_sieve_keeps_only_keys_of_give_the_same_diff(
+    directory_values: list[tuple[dict[str, object], bool, bool]],
+    file_values: list[tuple[dict[str, object], bool, bool]],
+    mode: Mode,
+) -> None:
+    records = [
+        Record(i, values, active, 100 + i, shared)
+        for i, (values, active, shared) in enumerate(directory_values, start=1)
+    ]
+    rows = []
+    for n, (values, blocked, extra) in enumerate(file_values, start=2):
+        rows.append(ImportRow(n, {**values, "reg_no": "R"} if extra else values, blocked))
+    briefs = [brief_of(r) for r in records]
+    sieve = Sieve(E, briefs, FIELDS)
+    sifted = []
+    for r in rows:
+        same_as = sieve.same_as(r.values, not r.blocked)
+        values = sieve.kept(r.values) if same_as is not None else r.values
+        sifted.append(ImportRow(r.row, values, r.blocked, same_as))
+    directory = Directory(records)
+    result = diff(E, mode, sifted, briefs, brief=Brief(FIELDS, directory.complete))
+    assert shape(result) == shape(diff(E, mode, rows, records))
+
+
+def test_the_sieve_lets_through_only_exact_active_unrepeated_rows() -> None:
+    records = [whole(1, uscc="A", name="甲"), whole(2, uscc="B", name="乙", active=False)]
+    sieve = Sieve(E, [brief_of(r) for r in records], FIELDS)
+    same = file_row(2, uscc="A", name="甲").values
+    assert sieve.same_as(file_row(3, uscc="B", name="乙").values) is None  # inactive
+    assert sieve.same_as(file_row(4, uscc="C", name="丙").values) is None  # new
+    assert sieve.same_as(same) == 1
+    assert sieve.kept(same) == {"uscc": "A", "local_no": None, "name": "甲"}
+    assert sieve.same_as(same) is None  # the second copy keeps its values
+    other = Sieve(E, [brief_of(r) for r in records], FIELDS)
+    assert other.same_as(same, eligible=False) is None  # a row with a problem
+    assert other.same_as({**same, "phone": "139"}) is None  # another value
+    assert other.same_as({"name": "甲", "uscc": "A"}) is None  # other fields
