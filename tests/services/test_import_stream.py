@@ -23,6 +23,7 @@ from tests.support.registers import (
     count,
     entity_rows,
     load,
+    preview,
     rows_of,
     setup_units,
     snapshot,
@@ -33,21 +34,6 @@ from tests.support.registers import (
 def units(db: Database) -> Database:
     setup_units(db, "SCJG", "SWJ")
     return db
-
-
-def preview(db: Database, data: bytes, **kw: object) -> imports.ImportPreview:
-    return imports.preview_import(
-        db,
-        None,
-        "SCJG",
-        "entities",
-        data,
-        "f.xlsx",
-        str(kw.pop("mode", "update")),
-        NOW,
-        "test",
-        **kw,  # type: ignore[arg-type]
-    )
 
 
 def test_unchanged_rows_keep_only_their_keys(units: Database) -> None:

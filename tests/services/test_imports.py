@@ -28,6 +28,7 @@ from tests.support.registers import (
     entities_book,
     load,
     person,
+    preview,
     rows_of,
     setup_units,
     snapshot,
@@ -41,23 +42,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "xlsx"
 def units(db: Database) -> Database:
     setup_units(db, "SCJG", "SWJ")
     return db
-
-
-def preview(
-    db: Database, data: bytes, kind: str = "entities", **kw: object
-) -> imports.ImportPreview:
-    return imports.preview_import(
-        db,
-        None,
-        str(kw.pop("unit", "SCJG")),
-        kind,
-        data,
-        "f.xlsx",
-        str(kw.pop("mode", "update")),
-        NOW,
-        "test",
-        **kw,  # type: ignore[arg-type]
-    )
 
 
 # --- preview and apply ---------------------------------------------------------------------

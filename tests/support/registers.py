@@ -117,6 +117,25 @@ def rows_of(database: Database, sql: str, **params: object) -> list[tuple[Any, .
         return [tuple(r) for r in conn.execute(text(sql), params)]
 
 
+def preview(
+    database: Database, data: bytes, kind: str = "entities", **kw: object
+) -> imports.ImportPreview:
+    """A preview of ``data`` for SCJG (``unit=``, ``mode=`` and preview_import's keyword
+    arguments may say otherwise)."""
+    return imports.preview_import(
+        database,
+        None,
+        str(kw.pop("unit", "SCJG")),
+        kind,
+        data,
+        "f.xlsx",
+        str(kw.pop("mode", "update")),
+        NOW,
+        "test",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
 def load(
     database: Database,
     data: bytes,

@@ -134,24 +134,34 @@ _values = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.tuples(_values, st.booleans(), st.booleans()), max_size=6),
-    st.lists(st.tuples(_values, st.booleans(), st.booleans()), max_size=6),
-    st.sampled_from(["update", "replace"]),
-)
-def test_brief_records_give_the_diff_whole_records_give(
-    directory_values: list[tuple[dict[str, object], bool, bool]],
-    file_values: list[tuple[dict[str, object], bool, bool]],
-    mode: Mode,
-) -> None:
+@st.composite
+def directories_and_files(draw: st.DrawFn) -> tuple[list[Record], list[ImportRow], Mode]:
+    """A small directory (active or not, shared or not) and a file of rows for it (with an
+    error or not, some with a registration number beside the usual fields)."""
     records = [
         Record(i, values, active, 100 + i, shared)
-        for i, (values, active, shared) in enumerate(directory_values, start=1)
+        for i, (values, active, shared) in enumerate(
+            draw(st.lists(st.tuples(_values, st.booleans(), st.booleans()), max_size=6)),
+            start=1,
+        )
     ]
-    rows = []
-    for n, (values, blocked, extra) in enumerate(file_values, start=2):
-        rows.append(ImportRow(n, {**values, "reg_no": "R"} if extra else values, blocked))
+    rows = [
+        ImportRow(n, {**values, "reg_no": "R"} if extra else values, blocked)
+        for n, (values, blocked, extra) in enumerate(
+            draw(st.lists(st.tuples(_values, st.booleans(), st.booleans()), max_size=6)),
+            start=2,
+        )
+    ]
+    mode: Mode = draw(st.sampled_from(["update", "replace"]))
+    return records, rows, mode
+
+
+@settings(max_examples=300, deadline=None)
+@given(directories_and_files())
+def test_brief_records_give_the_diff_whole_records_give(
+    case: tuple[list[Record], list[ImportRow], Mode],
+) -> None:
+    records, rows, mode = case
     directory = Directory(records)
     brief = diff(
         E, mode, rows, [brief_of(r) for r in records], brief=Brief(FIELDS, directory.complete)
@@ -160,23 +170,11 @@ def test_brief_records_give_the_diff_whole_records_give(
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.tuples(_values, st.booleans(), st.booleans()), max_size=6),
-    st.lists(st.tuples(_values, st.booleans(), st.booleans()), max_size=6),
-    st.sampled_from(["update", "replace"]),
-)
+@given(directories_and_files())
 def test_rows_the_sieve_keeps_only_keys_of_give_the_same_diff(
-    directory_values: list[tuple[dict[str, object], bool, bool]],
-    file_values: list[tuple[dict[str, object], bool, bool]],
-    mode: Mode,
+    case: tuple[list[Record], list[ImportRow], Mode],
 ) -> None:
-    records = [
-        Record(i, values, active, 100 + i, shared)
-        for i, (values, active, shared) in enumerate(directory_values, start=1)
-    ]
-    rows = []
-    for n, (values, blocked, extra) in enumerate(file_values, start=2):
-        rows.append(ImportRow(n, {**values, "reg_no": "R"} if extra else values, blocked))
+    records, rows, mode = case
     briefs = [brief_of(r) for r in records]
     sieve = Sieve(E, briefs, FIELDS)
     sifted = []
