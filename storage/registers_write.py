@@ -7,7 +7,8 @@ columns is storage.registers_repo's. Nothing here commits: the unit of work does
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -146,18 +147,23 @@ def _insert(
             last = row.keys()
     ordered = [k for k in keys if only is None or k in only]
     converted = [i + 1 for i, k in enumerate(ordered) if k in CONVERTED]
-    lines: list[list[object]] = []
-    for record_id, row in zip(ids, rows, strict=True):
-        line = [record_id, *map(row.get, ordered)]
-        for i in converted:
-            line[i] = to_db(ordered[i - 1], line[i])
-        lines.append(line)
     columns = ["id", *(column(k) for k in ordered)]
+    extras: Iterable[object] = itertools.repeat(None, len(ids))
     if extra is not None:
         columns.append(extra[0])
-        for line, value in zip(lines, extra[1], strict=True):
-            line.append(value)
-    bulk.insert_many(session, table, columns, lines, fixed)
+        extras = extra[1]
+
+    def lines() -> Iterator[list[object]]:
+        # Made as insert_many takes them, batch by batch: 100k lines need not all exist.
+        for record_id, row, value in zip(ids, rows, extras, strict=True):
+            line = [record_id, *map(row.get, ordered)]
+            for i in converted:
+                line[i] = to_db(ordered[i - 1], line[i])
+            if extra is not None:
+                line.append(value)
+            yield line
+
+    bulk.insert_many(session, table, columns, lines(), fixed)
 
 
 def _release_unique(

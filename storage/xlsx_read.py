@@ -19,6 +19,7 @@ normalises and validates them.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import itertools
@@ -26,7 +27,7 @@ import operator
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from sys import intern
@@ -228,6 +229,8 @@ _STRING_RESULT: Final = re.compile(rb"\bt\s*=\s*[\"']str[\"']")
 _VALUE_ELEMENT: Final = re.compile(rb"<(?:\w+:)?v[\s/>]")
 # How far back from a formula its cell's start tag can be (attributes, a long formula).
 _CELL_LOOKBACK: Final = 512
+_PREFIX: Final = re.compile(rb"<\w+")  # a namespace prefix's start: "<x" of "<x:row"
+_SCAN_CHUNK: Final = 4 * 2**20  # bytes of sheet XML at a time
 
 
 def _attrs(text: bytes) -> dict[str, str]:
@@ -273,28 +276,77 @@ class _SheetXml:
 
 
 def _scan_sheet_xml(xml: bytes) -> _SheetXml:
-    """Hidden rows and formula cells with no cached value, from the raw sheet XML.
+    """Hidden rows and formula cells with no cached value, from the raw sheet XML."""
+    return _scan_parts([xml])
+
+
+def _scan_parts(chunks: Iterable[bytes]) -> _SheetXml:
+    """``_scan_sheet_xml`` over the XML in pieces, each cut before a row's start tag so
+    that no row is split: a 100k-row sheet is 50-80 MB of XML, which need not exist at
+    once (it would beside calamine's own copy of the sheet)."""
+    scanner = _Scanner()
+    tail = b""
+    for chunk in chunks:
+        buffer = tail + chunk
+        cut = _last_row_start(buffer)
+        if cut <= 0:
+            tail = buffer
+            continue
+        scanner.scan(buffer[:cut])
+        tail = buffer[cut:]
+    scanner.scan(tail)
+    return _SheetXml(frozenset(scanner.hidden), frozenset(scanner.missing))
+
+
+def _last_row_start(buffer: bytes) -> int:
+    """Where the last row's start tag (<row or <x:row) begins; -1 if none."""
+    plain = buffer.rfind(b"<row")
+    prefixed = buffer.rfind(b":row")
+    if prefixed > plain:
+        start = buffer.rfind(b"<", 0, prefixed)
+        if start >= 0 and _PREFIX.fullmatch(buffer, start, prefixed):
+            return start
+    return plain
+
+
+class _Scanner:
+    """Hidden rows and formula cells without a value, piece by piece. A row's ``r`` is
+    optional: a row without one follows on from the row before, so the last row number
+    is carried from piece to piece.
 
     A 100k-row sheet is 50-80 MB of XML: an XML parser would spend seconds building
     elements nobody needs. Plain substring tests (memchr speed) decide whether there is
     anything to look for at all; only then do the regexes run, and they match only the
     rows and cells that matter.
     """
-    hidden: set[int] = set()
-    if b"hidden=" in xml and any(hint in xml for hint in _HIDDEN_HINTS):
-        tags = _HIDDEN_ROW_TAG.findall(xml)
-        numbers = [_ROW_NUMBER.search(attrs) for attrs in tags]
-        if all(numbers):
-            hidden.update(int(m[1]) for m in numbers if m)
-        else:  # r is optional; rows without it follow on from the previous one
-            current = 0
+
+    def __init__(self) -> None:
+        self.hidden: set[int] = set()
+        self.missing: set[tuple[int, int]] = set()
+        self.row = 0  # the number of the last row seen
+
+    def scan(self, xml: bytes) -> None:
+        if b"hidden=" in xml and any(hint in xml for hint in _HIDDEN_HINTS):
             for attrs in _ROW_TAG.findall(xml):
-                found = _ROW_NUMBER.search(attrs)
-                current = int(found[1]) if found else current + 1
+                self._next_row(attrs)
                 if _HIDDEN_ATTR.search(attrs):
-                    hidden.add(current)
-    missing: set[tuple[int, int]] = set()
-    if (b"<f" in xml or b":f" in xml) and any(hint in xml for hint in _FORMULA_HINTS):
+                    self.hidden.add(self.row)
+        else:
+            last = _last_row_start(xml)
+            tag = _ROW_TAG.match(xml, last) if last >= 0 else None
+            if tag is not None and _ROW_NUMBER.search(tag[1]):
+                self._next_row(tag[1])
+            elif tag is not None:  # rows without numbers: count them all
+                for attrs in _ROW_TAG.findall(xml):
+                    self._next_row(attrs)
+        if (b"<f" in xml or b":f" in xml) and any(hint in xml for hint in _FORMULA_HINTS):
+            self._formulas(xml)
+
+    def _next_row(self, attrs: bytes) -> None:
+        found = _ROW_NUMBER.search(attrs)
+        self.row = int(found[1]) if found else self.row + 1
+
+    def _formulas(self, xml: bytes) -> None:
         for formula in _FORMULA_WITHOUT_VALUE.finditer(xml):
             window = xml[max(0, formula.start() - _CELL_LOOKBACK) : formula.start()]
             cells_before = list(_CELL_START.finditer(window))
@@ -306,8 +358,7 @@ def _scan_sheet_xml(xml: bytes) -> _SheetXml:
                 continue
             ref = _CELL_REF.search(attrs)
             if ref:
-                missing.add((int(ref[2]), _column_index(ref[1].decode())))
-    return _SheetXml(frozenset(hidden), frozenset(missing))
+                self.missing.add((int(ref[2]), _column_index(ref[1].decode())))
 
 
 def _xlsx_sheet_xml(data: bytes, sheet: str) -> _SheetXml:
@@ -316,7 +367,8 @@ def _xlsx_sheet_xml(data: bytes, sheet: str) -> _SheetXml:
             part = _sheet_parts(archive).get(sheet)
             if part is None:
                 return _SheetXml(frozenset(), frozenset())
-            return _scan_sheet_xml(archive.read(part))
+            with archive.open(part) as stream:
+                return _scan_parts(iter(functools.partial(stream.read, _SCAN_CHUNK), b""))
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise UnusableFile(CORRUPT) from exc
 

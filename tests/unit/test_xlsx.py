@@ -330,6 +330,25 @@ def test_hidden_rows_written_by_other_programs() -> None:
     assert xlsx_read._scan_sheet_xml(without_numbers).hidden_rows == {2}
 
 
+def test_the_sheet_xml_read_in_pieces_says_what_it_says_whole() -> None:
+    """Pieces are cut before row start tags, whatever their size: rows without numbers
+    count on across pieces, prefixed tags and formulas without values are found."""
+    rows = [b'<row r="1"><c r="A1" t="s"><v>0</v></c></row>']
+    for n in range(2, 40):
+        hidden = b' hidden="1"' if n % 7 == 0 else b""
+        number = b"" if n % 5 == 0 else b' r="%d"' % n
+        cell = b'<c r="B%d"><f>A%d*2</f><v/></c>' % (n, n) if n % 9 == 0 else b""
+        tag = b"x:row" if n % 4 == 0 else b"row"
+        rows.append(b"<%s%s%s>%s</%s>" % (tag, number, hidden, cell, tag))
+    xml = b"<worksheet><sheetData>" + b"".join(rows) + b"</sheetData></worksheet>"
+    whole = xlsx_read._scan_sheet_xml(xml)
+    assert whole.hidden_rows == {7, 14, 21, 28, 35}
+    assert whole.formulas_without_value == {(9, 1), (18, 1), (27, 1), (36, 1)}
+    for size in (1, 7, 50, 333, len(xml)):
+        pieces = [xml[i : i + size] for i in range(0, len(xml), size)]
+        assert xlsx_read._scan_parts(pieces) == whole, size
+
+
 # --- files that are not usable ----------------------------------------------------------------
 
 
