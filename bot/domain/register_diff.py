@@ -213,11 +213,12 @@ def _completed(
     identifier names unless the row leaves them as they are (its values are exactly of
     the brief fields, with the record's digest), and those a row's name may name (the name
     key compares more than names). Rows with an error only protect records."""
+    open_rows = [row for row in rows if not row.blocked and row.same_as is None]
+    if not open_rows:  # a re-import the sieve found unchanged throughout
+        return list(records)
     index = _Index(register, records)
     wanted: set[int] = set()
-    for row in rows:
-        if row.blocked or row.same_as is not None:
-            continue
+    for row in open_rows:
         values = row.values
         found = _by_identifier(index, values)
         if found is not None:
