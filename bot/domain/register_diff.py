@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from bot.domain.register_brief import Sieve, completed
+from bot.domain.register_keys import KeyIndex, candidates, protected
 from bot.domain.register_records import (
     AMBIGUOUS,
     BLANK_MEANS,
@@ -55,7 +57,7 @@ from bot.domain.register_records import (
     values_digest,
 )
 from bot.domain.register_specs import Register
-from bot.domain.registers import Finding, Problem, fold, kind_from_uscc
+from bot.domain.registers import Finding, Problem, kind_from_uscc
 
 __all__ = [
     "AMBIGUOUS",
@@ -80,178 +82,6 @@ __all__ = [
     "record_key",
     "values_digest",
 ]
-
-
-class _Index:
-    """The unit's records by each key; the name keys are built only if a row needs them
-    (folding 100k names costs more than a re-import of rows that all have a USCC)."""
-
-    def __init__(self, register: Register, records: Sequence[Record]) -> None:
-        self.register = register
-        self.records = records
-        self.by_id: dict[str, dict[object, Record]] = {
-            key: {r.values[key]: r for r in records if r.values.get(key)}
-            for key in IDENTIFIERS[register]
-        }
-        self._by_name: dict[str, list[Record]] | None = None
-        self._by_number: dict[int, Record] | None = None
-
-    def by_number(self) -> dict[int, Record]:
-        if self._by_number is None:
-            self._by_number = {r.id: r for r in self.records}
-        return self._by_number
-
-    def by_name(self) -> dict[str, list[Record]]:
-        if self._by_name is None:
-            self._by_name = {}
-            for r in self.records:
-                self._by_name.setdefault(fold(r.values.get("name")), []).append(r)
-        return self._by_name
-
-
-def _compatible(
-    register: Register, row: Mapping[str, object], record: Record, stronger: int | None = None
-) -> bool:
-    """No identifier of the row stronger than the one it matched by (all of them, for the
-    name) contradicts the record's: a weaker one is just being changed."""
-    for key in IDENTIFIERS[register][:stronger]:
-        mine, theirs = row.get(key), record.values.get(key)
-        if mine and theirs and mine != theirs:
-            return False
-    return True
-
-
-def _same_name(register: Register, row: Mapping[str, object], record: Record) -> bool:
-    if register is not Register.ENTITIES:
-        return True
-    kind = row.get("kind")
-    if kind and kind != record.values.get("kind"):
-        return False
-    return fold(row.get("address")) == fold(record.values.get("address"))
-
-
-def _candidates(index: _Index, row: Mapping[str, object]) -> list[Record]:
-    """The records a row's keys point at, strongest key first; several only when the
-    name key is ambiguous."""
-    register = index.register
-    for position, key in enumerate(IDENTIFIERS[register]):
-        value = row.get(key)
-        if value:
-            found = index.by_id[key].get(value)
-            if found is not None:
-                return [found] if _compatible(register, row, found, position) else []
-    if not index.records:
-        return []
-    name = fold(row.get("name"))
-    if not name:
-        return []
-    named = [
-        r
-        for r in index.by_name().get(name, ())
-        if _same_name(register, row, r) and _compatible(register, row, r)
-    ]
-    if len(named) > 1:
-        active = [r for r in named if r.active]
-        named = active or [max(named, key=lambda r: r.id)]
-    return named
-
-
-def _by_identifier(index: _Index, row: Mapping[str, object]) -> Record | None:
-    """The record the row's strongest identifier names (compatible or not)."""
-    for key in IDENTIFIERS[index.register]:
-        value = row.get(key)
-        if value:
-            found = index.by_id[key].get(value)
-            if found is not None:
-                return found
-    return None
-
-
-class Sieve:
-    """Finds the rows that leave a brief record exactly as it is while a file is read,
-    so that a re-import keeps only their keys (``ImportRow.same_as``), not 100k rows of
-    values: the row's identifier names an active brief record, the row has exactly the
-    brief fields, their digest is the record's, and no earlier row of the file carries
-    one of its identifiers (duplicates keep their values, for the error report)."""
-
-    def __init__(
-        self, register: Register, records: Sequence[Record], fields: tuple[str, ...]
-    ) -> None:
-        self._index = _Index(register, records)
-        self._identifiers = IDENTIFIERS[register]
-        self.fields = fields
-        # What a row let through keeps of its values, in this order.
-        self.kept_fields = tuple(k for k in BRIEF_FIELDS[register] if k in fields)
-        self._seen: dict[str, set[object]] = {key: set() for key in self._identifiers}
-
-    def same_as(self, values: Mapping[str, object], eligible: bool = True) -> int | None:
-        """The record ``values`` leave as it is, if any; every row of the file passes here,
-        ``eligible=False`` for one with a problem (it only counts as seen)."""
-        repeated = False
-        for key in self._identifiers:
-            value = values.get(key)
-            if value:
-                seen = self._seen[key]
-                repeated = repeated or value in seen
-                seen.add(value)
-        if repeated or not eligible or tuple(values) != self.fields:
-            return None
-        found = _by_identifier(self._index, values)
-        if found is None or found.digest is None or not found.active:
-            return None
-        return found.id if values_digest(tuple(values.values())) == found.digest else None
-
-    def kept(self, values: Mapping[str, object]) -> dict[str, object]:
-        """What a row the sieve let through keeps of its values."""
-        return {k: values[k] for k in self.kept_fields}
-
-
-def _completed(
-    register: Register, rows: Sequence[ImportRow], records: Sequence[Record], brief: Brief
-) -> list[Record]:
-    """The records with the brief ones the diff must compare made whole: those a row's
-    identifier names unless the row leaves them as they are (its values are exactly of
-    the brief fields, with the record's digest), and those a row's name may name (the name
-    key compares more than names). Rows with an error only protect records."""
-    open_rows = [row for row in rows if not row.blocked and row.same_as is None]
-    if not open_rows:  # a re-import the sieve found unchanged throughout
-        return list(records)
-    index = _Index(register, records)
-    wanted: set[int] = set()
-    for row in open_rows:
-        values = row.values
-        found = _by_identifier(index, values)
-        if found is not None:
-            if found.digest is not None and not (
-                found.active
-                and tuple(values) == brief.fields
-                and values_digest(tuple(values.values())) == found.digest
-            ):
-                wanted.add(found.id)
-            continue
-        name = fold(values.get("name"))
-        if name:
-            wanted.update(r.id for r in index.by_name().get(name, ()) if r.digest is not None)
-    if not wanted:
-        return list(records)
-    whole = {r.id: r for r in brief.complete(wanted)}
-    if not wanted <= whole.keys() or any(r.digest is not None for r in whole.values()):
-        raise ValueError("Brief.complete must give every record asked for, whole")
-    return [whole.get(r.id, r) for r in records]
-
-
-def _protected(index: _Index, row: Mapping[str, object]) -> list[Record]:
-    """What a row with an error may have been meant for: generous, since protecting a
-    record only keeps it as it is."""
-    found = [
-        index.by_id[key][row[key]]
-        for key in IDENTIFIERS[index.register]
-        if row.get(key) and row[key] in index.by_id[key]
-    ]
-    name = fold(row.get("name"))
-    if name:
-        found.extend(index.by_name().get(name, ()))
-    return found
 
 
 def _error(at: int, field_key: str, value: object, reason: str, params: dict[str, str]) -> Finding:
@@ -292,17 +122,17 @@ def diff(
         if brief is None:
             raise ValueError("brief records need a Brief")
         rows = list(rows)
-        records = _completed(register, rows, records, brief)
+        records = completed(register, rows, records, brief)
     result = Diff(active_before=sum(1 for r in records if r.active))
-    index = _Index(register, records)
+    index = KeyIndex(register, records)
     claimed: dict[int, int] = {}  # record id -> the row that matched it
-    protected: set[int] = set()
+    kept_for_errors: set[int] = set()  # records rows with an error were meant for
     plans: list[_Plan] = []
     for row in rows:
         values = row.values
         if row.blocked:
             result.blocked.add(row.row)
-            protected.update(r.id for r in _protected(index, values))
+            kept_for_errors.update(r.id for r in protected(index, values))
             continue
         if row.same_as is not None:
             found = [index.by_number()[row.same_as]]
@@ -311,13 +141,13 @@ def diff(
             if isinstance(code, str) and code not in index.by_id["uscc"] and code in known:
                 plans.append(_Plan(row, None, known[code]))
                 continue
-            found = _candidates(index, values)
+            found = candidates(index, values)
         if len(found) > 1:
             result.problems.append(
                 _error(row.row, "name", values.get("name"), AMBIGUOUS, {"count": str(len(found))})
             )
             result.blocked.add(row.row)
-            protected.update(r.id for r in found)
+            kept_for_errors.update(r.id for r in found)
             continue
         record = found[0] if found else None
         if record is not None and record.id in claimed:
@@ -338,7 +168,7 @@ def diff(
     _block_conflicts(register, mode, plans, records, taken, result)
     _changes(register, mode, plans, result, detail)
     if mode == "replace":
-        kept = {p.record.id for p in plans if p.record is not None} | protected
+        kept = {p.record.id for p in plans if p.record is not None} | kept_for_errors
         for record in records:
             if record.active and record.id not in kept:
                 result.deactivated.append(Change(None, record, {"active": True}, {"active": False}))
@@ -454,7 +284,7 @@ def _changes(
             result.new.append(Change(row.row, None, before, after, plan.link))
             continue
         if record.digest is not None:
-            # Left brief by _completed: this row leaves it as it is.
+            # Left brief by completed: this row leaves it as it is.
             result.unchanged.append(row.row)
             continue
         if record.active and values.keys() <= stored:

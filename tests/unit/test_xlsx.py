@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.domain import cells, reasons, registers
 from bot.domain.registers import Register, RowContext, find_duplicates, validate_row
 from bot.domain.uscc import check_character
-from storage import xlsx_read
+from storage import xlsx_read, xlsx_sheet_xml
 from storage.xlsx_read import ReadResult, UnusableFile, column_letter, read_register
 from storage.xlsx_write import (
     ReportHeadings,
@@ -325,9 +325,9 @@ def test_hidden_rows_written_by_other_programs() -> None:
         b'<worksheet><sheetData><x:row r="2" hidden="true"/><row r="5" spans="1:3" hidden="1">'
         b'</row><row r="6" hidden="0"/><row hidden="false"/></sheetData></worksheet>'
     )
-    assert xlsx_read._scan_sheet_xml(xml).hidden_rows == {2, 5}
+    assert xlsx_sheet_xml.scan_sheet_xml(xml).hidden_rows == {2, 5}
     without_numbers = b"<sheetData><row/><row hidden='1'/><row/></sheetData>"
-    assert xlsx_read._scan_sheet_xml(without_numbers).hidden_rows == {2}
+    assert xlsx_sheet_xml.scan_sheet_xml(without_numbers).hidden_rows == {2}
 
 
 def test_the_sheet_xml_read_in_pieces_says_what_it_says_whole() -> None:
@@ -341,12 +341,12 @@ def test_the_sheet_xml_read_in_pieces_says_what_it_says_whole() -> None:
         tag = b"x:row" if n % 4 == 0 else b"row"
         rows.append(b"<%s%s%s>%s</%s>" % (tag, number, hidden, cell, tag))
     xml = b"<worksheet><sheetData>" + b"".join(rows) + b"</sheetData></worksheet>"
-    whole = xlsx_read._scan_sheet_xml(xml)
+    whole = xlsx_sheet_xml.scan_sheet_xml(xml)
     assert whole.hidden_rows == {7, 14, 21, 28, 35}
     assert whole.formulas_without_value == {(9, 1), (18, 1), (27, 1), (36, 1)}
     for size in (1, 7, 50, 333, len(xml)):
         pieces = [xml[i : i + size] for i in range(0, len(xml), size)]
-        assert xlsx_read._scan_parts(pieces) == whole, size
+        assert xlsx_sheet_xml.scan_parts(pieces) == whole, size
 
 
 # --- files that are not usable ----------------------------------------------------------------
