@@ -51,7 +51,7 @@ class Stamp:
 
     unit_id: int
     actor: str
-    source: str  # "import" or "undo"
+    source: str  # "import", "undo" or "manual" (one record added by hand)
     import_id: int | None
     at: datetime
 

@@ -6,15 +6,18 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.domain.register_records import record_key
+from bot.domain.register_specs import Register
 from bot.i18n import N_
 from bot.services.errors import NotAllowedError, ServiceError
 from bot.services.people import Profile
 from storage import audit
+from storage import registers_write as writes
 from storage.db import Database, reading
 from storage.models import Inspector, Invite, Unit, User
 
@@ -203,7 +206,11 @@ def add_inspector(
     unit_code: str,
     name: str,
     cert_no: str | None = None,
+    now: datetime | None = None,
 ) -> InspectorInfo:
+    """One inspector added by hand (the command line), logged as a directory change like
+    an import's: record_changes (who, when, "manual", no before, the values) and audit."""
+    now = now or datetime.now(UTC)
     with database.unit_of_work() as uow:
         session = uow.session
         unit = unit_for(session, actor, unit_code)
@@ -213,15 +220,33 @@ def add_inspector(
                 N_("An inspector with the certificate number {cert_no} already exists."),
                 cert_no=cert,
             )
-        inspector = Inspector(unit_id=unit.id, name=name.strip(), cert_no=cert)
+        inspector = Inspector(
+            unit_id=unit.id, name=name.strip(), cert_no=cert, created_at=now, updated_at=now
+        )
         session.add(inspector)
         session.flush()
+        who = actor_label(actor) if actor else "cli"
+        values = {"name": inspector.name, "cert_no": cert}
+        writes.write_log(
+            session,
+            [
+                writes.log_row(
+                    writes.Stamp(unit.id, who, "manual", None, now),
+                    Inspector.__tablename__,
+                    inspector.id,
+                    record_key(Register.INSPECTORS, values),
+                    None,
+                    values,
+                )
+            ],
+        )
         audit.append(
             session,
-            actor=actor_label(actor) if actor else "cli",
+            actor=who,
             action="inspector.add",
             obj=f"inspector:{inspector.id}",
             details={"unit": unit.code},
+            at=now,
         )
         uow.commit()
         return InspectorInfo(inspector.id, unit.code, inspector.name, cert, False, None)

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.services import imports, registers
+from bot.services import imports, membership, registers
 from bot.services.errors import NotAllowedError
 from storage import audit
 from storage.db import Database
@@ -418,3 +418,16 @@ def test_documents_are_versioned(units: Database) -> None:
         registers.document_file(units, liaison, first.id)
     with pytest.raises(imports.ServiceError):
         registers.file_document(units, None, "SCJG", "memo", 2026, "x", None, b"x", NOW)
+
+
+def test_an_inspector_added_by_hand_is_logged_like_an_import(units: Database) -> None:
+    info = membership.add_inspector(units, None, "SCJG", " 王明 ", "41000001", now=NOW)
+    [logged] = changes(units)
+    assert (logged.table_name, logged.record_id, logged.source, logged.actor) == (
+        "inspectors",
+        info.id,
+        "manual",
+        "cli",
+    )
+    assert logged.before is None and logged.after == {"name": "王明", "cert_no": "41000001"}
+    assert logged.key == "cert_no:41000001" and logged.at == NOW and logged.import_id is None
