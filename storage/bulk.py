@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
@@ -183,7 +182,7 @@ def in_values(session: Session, column: ColumnElement[Any], values: Sequence[str
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam("values", list(values), type_=ARRAY(sqltypes.String)))
     listed = select(text("value")).select_from(
-        func.json_each(bindparam("values", json.dumps(list(values)), type_=sqltypes.String))
+        func.json_each(bindparam("values", _json(list(values)), type_=sqltypes.String))
     )
     return column.in_(listed)
 

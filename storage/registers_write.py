@@ -71,12 +71,13 @@ _LOG_COLUMNS: Final = (
 _STAMPED: Final = frozenset({"cert_expires", "updated_at"})
 
 
-def jsonable(values: Mapping[str, object] | None) -> dict[str, object] | None:
-    """Values as the change log's JSON holds them (tuples become arrays by themselves)."""
+def jsonable(values: Mapping[str, object] | None) -> Mapping[str, object] | None:
+    """Values as the change log's JSON holds them (tuples become arrays by themselves):
+    a dict of plain values as it is (written once, never changed: no copy of 100k rows)."""
     if values is None:
         return None
     if _STAMPED.isdisjoint(values):
-        return dict(values)
+        return values if isinstance(values, dict) else dict(values)
     return {k: to_json(v) for k, v in values.items()}
 
 
