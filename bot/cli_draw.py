@@ -155,7 +155,7 @@ def cmd_draw_list(env: Env, args: argparse.Namespace) -> int:
 def cmd_draw_show(env: Env, args: argparse.Namespace) -> int:
     record = draws.show_draw(env.database, args.id)
     if args.json:
-        print(json.dumps(record, ensure_ascii=False, indent=1))
+        print_json(record)
         return 0
     _show_result(env.t, draws.DrawResult(**_result_fields(record)))
     return 0

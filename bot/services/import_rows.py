@@ -124,14 +124,6 @@ class Prepared:
     packed: bytes | None = None  # RowPacker's, when the Preparer was asked to pack
 
 
-def prepare(register: Register, read: ReadResult, today: date) -> Prepared:
-    """Validate every row of a file read whole (see Preparer)."""
-    preparer = Preparer(register, today)
-    preparer.start(read)
-    read.rows = preparer.take(read.rows)
-    return preparer.finish()
-
-
 def file_fields(register: Register, read: ReadResult) -> tuple[str, ...]:
     """The fields a valid row of this file has, in the order validation gives them."""
     stored = set(STORED[register])
@@ -276,7 +268,7 @@ _NO_CELLS: Final[dict[str, CellValue]] = {}
 
 def report_rows(read: ReadResult, rows: Sequence[ImportRow], findings: Sequence[Finding]) -> None:
     """Give the error report a row for every row with a problem: the rows whose raw
-    cells ``prepare`` dropped (a duplicate, a clash with the directory) are shown with
+    cells the Preparer dropped (a duplicate, a clash with the directory) are shown with
     their normalised values."""
     have = {r.row for r in read.rows}
     wanted = {f.row for f in findings if f.row is not None} - have
@@ -375,22 +367,6 @@ class RowPacker:
         self._out.append(self._compressor.compress(tail))
         self._out.append(self._compressor.flush())
         return b"".join(self._out)
-
-
-def pack_rows(rows: Sequence[ImportRow]) -> bytes:
-    """RowPacker over rows already in memory, with the columns every row has."""
-    columns: list[str] = []
-    if rows:
-        first = rows[0].values.keys()
-        common = set(first)
-        for r in rows:
-            if r.values.keys() != first:
-                common &= r.values.keys()
-        columns = [k for k in first if k in common]
-    packer = RowPacker(columns)
-    for row in rows:
-        packer.add(row.row, row.values)
-    return packer.finish(r.row for r in rows if r.blocked)
 
 
 def unpack_rows(data: bytes) -> list[ImportRow]:

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from bot.domain.registers import Register
 from bot.services import imports
-from bot.services.import_rows import pack_rows, unpack_rows
+from bot.services.import_rows import RowPacker, unpack_rows
 from storage.db import Database
 from storage.xlsx_read import ReadResult, ReadRow, read_register
 from tests.support.registers import (
@@ -126,8 +126,15 @@ def test_a_sink_failure_is_not_a_broken_file() -> None:
 
 
 def test_rows_packed_in_the_first_format_still_unpack() -> None:
-    rows = unpack_rows(pack_rows([]))
-    assert rows == []
+    assert unpack_rows(RowPacker([]).finish([])) == []
+    packer = RowPacker(["uscc", "name"])
+    packer.add(2, {"uscc": "A", "name": "甲"})
+    packer.add(3, {"uscc": "B", "name": None, "reg_no": "R"})  # a key only this row has
+    packed = [(r.row, dict(r.values), r.blocked) for r in unpack_rows(packer.finish([3]))]
+    assert packed == [
+        (2, {"uscc": "A", "name": "甲"}, False),
+        (3, {"uscc": "B", "name": None, "reg_no": "R"}, True),
+    ]
     legacy = {
         "format": 1,
         "columns": ["uscc", "name"],
