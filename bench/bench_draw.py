@@ -33,10 +33,17 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from bot.domain.draw import PURPOSE_TARGETS, TOTAL_STRATUM, order, pool_digest, pool_lines
-from bot.services import draws, plans
-from bot.services.draw_pools import _target_query
-from bot.services.plans import TaskSpec
+from bot.domain.draws.algorithm import (
+    PURPOSE_TARGETS,
+    TOTAL_STRATUM,
+    order,
+    pool_digest,
+    pool_lines,
+)
+from bot.services.draws import drawing as draws
+from bot.services.draws import plans
+from bot.services.draws.plans import TaskSpec
+from bot.services.draws.pools import _target_query
 from storage import migrate
 from storage.db import Database, reading
 from storage.models import Entity, Inspector, Matter, Plan, Task, Unit, UnitEntity

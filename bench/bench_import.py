@@ -39,8 +39,9 @@ from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from bot.domain.uscc import check_character, org_code_check_character
-from bot.services import imports, membership
+from bot.domain.registers.uscc import check_character, org_code_check_character
+from bot.services.people import membership
+from bot.services.registers import imports
 from storage import bulk, migrate
 from storage.db import Database
 from storage.models import Entity, UnitEntity

@@ -22,7 +22,7 @@ from telegram.ext import Application, MessageHandler, filters
 from bot.app import OFFLINE_TOKEN, build_application
 from bot.config import Settings
 from bot.fakeapi import FakeBotApi
-from bot.services.menus import signature
+from bot.services.people.menus import signature
 from bot.transport import OfflineRequest
 from storage import migrate
 from storage.db import Database

@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 
 from bot.i18n import N_
 from bot.services.errors import ServiceError
-from bot.services.people import Profile
+from bot.services.people.profiles import Profile
 from handlers.context import DsrContext
 
 P = ParamSpec("P")

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.i18n import Translator, translator
-from bot.services.people import Profile
+from bot.services.people.profiles import Profile
 from storage.db import Database
 
 

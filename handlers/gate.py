@@ -15,7 +15,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.i18n import locale_from_telegram, supported, translator
-from bot.services import people
+from bot.services.people import profiles as people
 from handlers.common import answer, call
 from handlers.context import DsrContext
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.services import invites, joining, membership, people
 from bot.services.errors import ServiceError
-from bot.services.invites import InvitePolicy
-from bot.services.membership import InviteInfo
+from bot.services.people import invites, joining, membership
+from bot.services.people import profiles as people
+from bot.services.people.invites import InvitePolicy
+from bot.services.people.membership import InviteInfo
 from handlers.common import (
     actor,
     answer,
@@ -24,7 +25,6 @@ from handlers.common import (
 )
 from handlers.context import DsrContext
 from handlers.menus import refresh_menu
-from storage.xlsx_invites import invite_workbook
 
 
 def policy(context: DsrContext) -> InvitePolicy:
@@ -197,7 +197,7 @@ async def inspector_invite(update: Update, context: DsrContext) -> None:
         html_mode=True,
     )
     if len(infos) > 1:
-        data = invite_workbook(
+        data = invites.invite_list_workbook(
             t._("Invitations"),
             [t._("Name"), t._("Unit"), t._("Valid until"), t._("Link")],
             [

@@ -9,7 +9,8 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.i18n import LANGUAGE_CODES, SUPPORTED_LOCALES
-from bot.services import menus, people
+from bot.services.people import menus
+from bot.services.people import profiles as people
 from handlers.common import call
 from handlers.context import DsrContext
 

@@ -6,7 +6,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, translator
-from bot.services import menus, people
+from bot.services.people import menus
+from bot.services.people import profiles as people
 from handlers.common import answer, call, reply
 from handlers.context import DsrContext
 from handlers.gate import USER_DATA_LOCALE, join_explanation

@@ -1,8 +1,8 @@
 """The registers' tables in bulk: one SELECT for a unit's directory, Core executemany for
 the writes, and the change log (record_changes) that undo reads back.
 
-Values cross this module's boundary in the domain's form (bot.domain.register_diff: field
-keys of bot.domain.register_columns, tags as tuples, dates as dates); the columns and
+Values cross this module's boundary in the domain's form (bot.domain.registers.diff: field
+keys of bot.domain.registers.columns, tags as tuples, dates as dates); the columns and
 their types are this module's business. Nothing here commits: the unit of work does.
 """
 
@@ -17,15 +17,15 @@ from typing import Any, Final
 from sqlalchemy import Select, Table, case, func, select
 from sqlalchemy.orm import Session
 
-from bot.domain.register_diff import (
+from bot.domain.registers.diff import (
     BRIEF_FIELDS,
     ENTITY_FACTS,
     KnownEntity,
     Record,
     values_digest,
 )
-from bot.domain.register_records import STORED
-from bot.domain.register_specs import Register
+from bot.domain.registers.records import STORED
+from bot.domain.registers.specs import Register
 from storage import bulk
 from storage.models import (
     Entity,

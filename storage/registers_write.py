@@ -1,7 +1,7 @@
 """Writing a directory's changes in bulk, with their change log (record_changes), and
 reading that log back for undo.
 
-Values come in the domain's form (bot.domain.register_diff's changes); the conversion to
+Values come in the domain's form (bot.domain.registers.diff's changes); the conversion to
 columns is storage.registers_repo's. Nothing here commits: the unit of work does.
 """
 
@@ -16,8 +16,8 @@ from typing import Any, Final
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.register_diff import ENTITY_FACTS, Change, record_key
-from bot.domain.register_specs import Register
+from bot.domain.registers.diff import ENTITY_FACTS, Change, record_key
+from bot.domain.registers.specs import Register
 from storage import bulk
 from storage.models import (
     Assignment,

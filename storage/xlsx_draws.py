@@ -1,6 +1,6 @@
 """The public certificate of a draw (抽取结果公示) as a workbook.
 
-It takes the certificate as bot.services.draws.certificate builds it (plain values, public
+It takes the certificate as bot.services.draws.drawing.certificate builds it (plain values, public
 by construction) and lays it out for printing and publishing: the facts of the draw first
 (task, algorithm, seed, pool size and digest), then one row per drawn target and team
 member. Every value is written as text, so codes and seeds stay exactly as they are.

@@ -1,12 +1,12 @@
 """The annual plan's spreadsheet (年度抽查计划): the template and the reader.
 
 Both are the registers' own machinery (storage.xlsx_write.template and
-storage.xlsx_read.read_register) driven by the plan's columns, bot.domain.plan_sheet.
+storage.xlsx_read.read_register) driven by the plan's columns, bot.domain.draws.plan_sheet.
 """
 
 from __future__ import annotations
 
-from bot.domain.plan_sheet import PLAN_SPEC
+from bot.domain.draws.plan_sheet import PLAN_SPEC
 from storage.xlsx_read import ReadResult, read_register
 from storage.xlsx_write import template
 

@@ -13,7 +13,7 @@ What real uploads look like, and what this module does about it (DESIGN sections
 - files that are not workbooks at all (a web page saved as .xls, a password-protected
   workbook, a broken download) raise ``UnusableFile`` with a reason code.
 
-Cells are returned raw (as calamine gives them); ``bot.domain.registers.validate_row``
+Cells are returned raw (as calamine gives them); ``bot.domain.registers.validation.validate_row``
 normalises and validates them.
 """
 
@@ -41,7 +41,7 @@ from python_calamine import SheetVisibleEnum as Visible
 
 from bot.domain import cells
 from bot.domain.cells import CellValue
-from bot.domain.registers import (
+from bot.domain.registers.validation import (
     FieldKind,
     FieldSpec,
     Finding,

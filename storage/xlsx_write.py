@@ -28,7 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain import cells
 from bot.domain.reasons import describe as describe_reason
-from bot.domain.registers import (
+from bot.domain.registers.validation import (
     FieldKind,
     FieldSpec,
     Finding,

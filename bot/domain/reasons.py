@@ -113,7 +113,7 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
             "The same type, name and address are also in row(s) {rows}, and none of them has"
             " a code or local number to tell them apart."
         ),
-        # --- rows against the directory (bot.domain.register_diff) ---------------------------
+        # --- rows against the directory (bot.domain.registers.diff) ---------------------------
         "key.same_record": N_(
             "This row and row {row} both match the same record ({key}). Keep one of them."
         ),

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Settings
-from bot.console import OfflineBot
-from bot.demo import OFFICE
+from bot.demo_city import OFFICE
 from bot.fakeapi import FakeBotApi
-from bot.services import membership
+from bot.offline import OfflineBot
+from bot.services.people import membership
 from storage.db import Database
 from tests.conftest import FIXTURES
 

@@ -13,12 +13,13 @@ import pytest
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.console import OfflineBot, Person
-from bot.demo import OFFICE
-from bot.services import access, invites, joining, membership, people
-from bot.services.invites import InvitePolicy
-from bot.services.notices import NoticeContext
-from bot.services.people import Profile
+from bot.demo_city import OFFICE
+from bot.offline import OfflineBot, Person
+from bot.services.people import access, invites, joining, membership
+from bot.services.people import profiles as people
+from bot.services.people.invites import InvitePolicy
+from bot.services.people.notices import NoticeContext
+from bot.services.people.profiles import Profile
 from storage.db import Database
 
 STRANGER = Person(9100, "路人", "zh-hans")

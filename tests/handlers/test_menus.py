@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.console import OfflineBot, Person
-from bot.demo import OFFICE
-from bot.services import invites, membership, people
-from bot.services.invites import InvitePolicy
+from bot.demo_city import OFFICE
+from bot.offline import OfflineBot, Person
+from bot.services.people import invites, membership
+from bot.services.people import profiles as people
+from bot.services.people.invites import InvitePolicy
 from storage.db import Database
 
 LIAISON = Person(2201, "王芳", "zh-hans")

@@ -7,8 +7,8 @@ import logging
 import pytest
 from telegram.ext import CommandHandler
 
-from bot.console import OfflineBot, Person
-from bot.demo import OFFICE
+from bot.demo_city import OFFICE
+from bot.offline import OfflineBot, Person
 
 ZH_GUEST = Person(9001, "陈先生", "zh-hans")
 EN_GUEST = Person(9002, "Alex", "en-US")

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from bot.cli import main
-from bot.services import plans
+from bot.cli.main import main
+from bot.services.draws import plans
 from storage.db import Database
 from tests.support.city import City, build_city
 
@@ -283,7 +283,7 @@ def test_plan_commands_join_existing_template_and_import_words() -> None:
     """The registers' `dsr template …`/`dsr import …` and ours share the same words."""
     import argparse
 
-    from bot.cli_draw import add_commands
+    from bot.cli.plans import add_commands
 
     parser = argparse.ArgumentParser(prog="dsr")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from bot.cli import main
-from bot.cli_registers import reason
+from bot.cli.main import main
+from bot.cli.registers import reason
 from bot.i18n import translator
 from storage.db import Database
 from tests.support.registers import (

@@ -20,12 +20,13 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.domain.draw import order
-from bot.services import draws, plans
-from bot.services.draw_store import DrawRefused, encode_record
+from bot.domain.draws.algorithm import order
+from bot.services.draws import drawing as draws
+from bot.services.draws import plans
+from bot.services.draws.plans import InspectorFilters, TargetFilters
+from bot.services.draws.store import DrawRefused, encode_record
 from bot.services.errors import NotAllowedError, ServiceError
-from bot.services.people import Profile
-from bot.services.plans import InspectorFilters, TargetFilters
+from bot.services.people.profiles import Profile
 from storage import audit
 from storage.db import Database, reading
 from storage.models import (

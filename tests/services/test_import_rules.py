@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.services import imports, membership
+from bot.services.people import membership
+from bot.services.registers import imports
 from storage.db import Database
 from tests.support.registers import (
     ENTITY_HEADER,

@@ -11,9 +11,9 @@ import orjson
 import pytest
 from openpyxl import load_workbook
 
-from bot.domain.registers import Register
-from bot.services import imports
-from bot.services.import_rows import RowPacker, unpack_rows
+from bot.domain.registers.validation import Register
+from bot.services.registers import imports
+from bot.services.registers.import_rows import RowPacker, unpack_rows
 from storage.db import Database
 from storage.xlsx_read import ReadResult, ReadRow, read_register
 from tests.support.registers import (

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.services import import_undo, imports
 from bot.services.errors import NotAllowedError
+from bot.services.registers import import_undo, imports
 from storage import audit
 from storage.db import Database
 from storage.models import Inspector, RecordChange, User

@@ -11,8 +11,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.services import imports, membership, registers
 from bot.services.errors import NotAllowedError
+from bot.services.people import membership
+from bot.services.registers import directories as registers
+from bot.services.registers import imports
 from storage import audit
 from storage.db import Database
 from storage.models import AuditEntry, Inspector

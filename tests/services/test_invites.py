@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.services import access, invites, joining, membership, people
 from bot.services.errors import NotAllowedError, ServiceError
-from bot.services.invites import InvitePolicy
-from bot.services.notices import NoticeContext
-from bot.services.people import Profile
+from bot.services.people import access, invites, joining, membership
+from bot.services.people import profiles as people
+from bot.services.people.invites import InvitePolicy
+from bot.services.people.notices import NoticeContext
+from bot.services.people.profiles import Profile
 from storage.db import Database
 
 BOT_ID = 5000000001

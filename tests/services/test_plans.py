@@ -14,13 +14,14 @@ from openpyxl.cell import Cell
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
-from bot.domain.draw import SamplingRequest
-from bot.domain.plan_sheet import DUPLICATE_TASK, NOT_WHOLE_NUMBER, PLAN_SPEC
-from bot.domain.registers import Problem
-from bot.services import draws, plan_import, plans
+from bot.domain.draws.algorithm import SamplingRequest
+from bot.domain.draws.plan_sheet import DUPLICATE_TASK, NOT_WHOLE_NUMBER, PLAN_SPEC
+from bot.domain.registers.validation import Problem
+from bot.services.draws import drawing as draws
+from bot.services.draws import plan_import, plans
+from bot.services.draws.plans import InspectorFilters, TargetFilters, TaskInvalid
 from bot.services.errors import NotAllowedError, ServiceError
-from bot.services.people import Profile
-from bot.services.plans import InspectorFilters, TargetFilters, TaskInvalid
+from bot.services.people.profiles import Profile
 from storage.db import Database, reading
 from storage.models import AuditEntry, Plan, Task, TaskUnit
 from storage.xlsx_plan import plan_template
@@ -261,7 +262,7 @@ def test_list_tasks(db: Database, city: City) -> None:
     ],
 )
 def test_sampling_as_written(text: str, json: dict[str, Any], shown: str) -> None:
-    from bot.domain.draw_records import request_to_json
+    from bot.domain.draws.records import request_to_json
 
     request = plans.parse_sampling(text)
     assert request_to_json(request) == json

@@ -15,8 +15,8 @@ from itertools import count
 
 from sqlalchemy import select
 
-from bot.services import plans
-from bot.services.plans import TargetFilters, TaskSpec
+from bot.services.draws import plans
+from bot.services.draws.plans import TargetFilters, TaskSpec
 from storage.db import Database
 from storage.models import (
     Conflict,

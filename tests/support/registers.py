@@ -10,9 +10,10 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import select, text
 
-from bot.domain.uscc import check_character, org_code_check_character
-from bot.services import imports, membership
-from bot.services.people import Profile, load_profile
+from bot.domain.registers.uscc import check_character, org_code_check_character
+from bot.services.people import membership
+from bot.services.people.profiles import Profile, load_profile
+from bot.services.registers import imports
 from storage.db import Database
 from storage.models import RecordChange, User
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.draw import (
+from bot.domain.draws.algorithm import (
     PASSED_INELIGIBLE,
     RISK_STRATA,
     Amount,
@@ -38,7 +38,7 @@ from bot.domain.draw import (
     score,
     seed_from_input,
 )
-from bot.domain.draw_records import (
+from bot.domain.draws.records import (
     inspectors_record,
     replacement_record,
     request_from_json,

@@ -9,9 +9,12 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain import cells, reasons, register_cells, register_records, uscc
-from bot.domain.register_diff import ImportRow, KnownEntity, Record, diff, record_key
-from bot.domain.registers import (
+from bot.domain import cells, reasons
+from bot.domain.registers import cells as register_cells
+from bot.domain.registers import records as register_records
+from bot.domain.registers import uscc
+from bot.domain.registers.diff import ImportRow, KnownEntity, Record, diff, record_key
+from bot.domain.registers.validation import (
     ENTITIES,
     INSPECTORS,
     Register,

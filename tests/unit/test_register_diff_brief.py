@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.register_diff import (
+from bot.domain.registers.diff import (
     BRIEF_FIELDS,
     Brief,
     Change,
@@ -21,7 +21,7 @@ from bot.domain.register_diff import (
     diff,
     values_digest,
 )
-from bot.domain.registers import Register
+from bot.domain.registers.validation import Register
 
 E = Register.ENTITIES
 FIELDS = ("uscc", "local_no", "name", "address", "phone", "risk_class")

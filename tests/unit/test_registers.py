@@ -8,16 +8,16 @@ import pytest
 
 from bot.domain import reasons
 from bot.domain.cells import CellValue, label_key
-from bot.domain.register_columns import ENTITIES, INSPECTORS, MATTERS, SPECS, match_header
-from bot.domain.register_specs import FieldKind, Register
-from bot.domain.registers import (
+from bot.domain.registers.columns import ENTITIES, INSPECTORS, MATTERS, SPECS, match_header
+from bot.domain.registers.specs import FieldKind, Register
+from bot.domain.registers.uscc import check_character, org_code_check_character
+from bot.domain.registers.validation import (
     RowContext,
     find_duplicates,
     kind_from_uscc,
     public_fields,
     validate_row,
 )
-from bot.domain.uscc import check_character, org_code_check_character
 
 CTX = RowContext(today=date(2026, 6, 1))
 USCC = "914403001922038216"
@@ -418,7 +418,9 @@ def test_inspector_and_matter_duplicates() -> None:
 
 
 def test_every_reason_code_of_the_domain_has_a_sentence() -> None:
-    from bot.domain import cells, registers, uscc
+    from bot.domain import cells
+    from bot.domain.registers import uscc
+    from bot.domain.registers import validation as registers
 
     codes = {
         value

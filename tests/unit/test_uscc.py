@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain import uscc
-from bot.domain.uscc import (
+from bot.domain.registers import uscc
+from bot.domain.registers.uscc import (
     CATEGORIES,
     CHARSET,
     PROVINCE_PREFIXES,

@@ -18,9 +18,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.domain import cells, reasons, registers
-from bot.domain.registers import Register, RowContext, find_duplicates, validate_row
-from bot.domain.uscc import check_character
+from bot.domain import cells, reasons
+from bot.domain.registers import validation as registers
+from bot.domain.registers.uscc import check_character
+from bot.domain.registers.validation import Register, RowContext, find_duplicates, validate_row
 from storage import xlsx_read, xlsx_sheet_xml
 from storage.xlsx_read import ReadResult, UnusableFile, column_letter, read_register
 from storage.xlsx_write import (

@@ -1,0 +1,1 @@
+"""The ``dsr`` command line: bot.cli.main is its entry point."""

@@ -1,0 +1,410 @@
+"""The ``dsr`` commands of plans and tasks: ``dsr plan``, ``dsr task``, ``dsr template
+plan`` and ``dsr import plan`` (and what bot/cli/draws.py shares with them).
+
+A composition root like bot/cli.py. Every sentence goes through the translator (Chinese
+by default); ``--json`` prints data for scripts. Exit codes: 0 done, 1 refused (nothing
+was stored), 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.cli.support import (
+    CliError,
+    Env,
+    add_command,
+    command,
+    headings,
+    load_settings,
+    plain,
+    print_json,
+    subparsers,
+)
+from bot.domain.draws.algorithm import Amount, SamplingRequest
+from bot.domain.reasons import describe
+from bot.i18n import N_, Translator, translator
+from bot.services.draws import plan_import, plans
+
+# A task's status as people read it (the code stays in --json).
+STATUS_LABELS = {
+    "planned": N_("planned"),
+    "drawn": N_("drawn"),
+    "in_progress": N_("in progress"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+}
+
+
+def split(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    return tuple(p.strip() for p in re.split(r"[,，、]", text) if p.strip())
+
+
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"not a date (YYYY-MM-DD): {text}") from None
+
+
+# --- plans and tasks --------------------------------------------------------------------------
+
+
+@command
+def cmd_plan_add(env: Env, args: argparse.Namespace) -> int:
+    plan = plans.create_plan(env.database, None, args.unit, args.year, args.title)
+    print(
+        env.t._(
+            "Plan {year} of {unit} added: {title}",
+            year=plan.year,
+            unit=plan.unit_code,
+            title=plan.title,
+        )
+    )
+    return 0
+
+
+@command
+def cmd_plan_list(env: Env, args: argparse.Namespace) -> int:
+    found = plans.list_plans(env.database, args.unit)
+    if args.json:
+        print_json(plain(found))
+        return 0
+    for plan in found:
+        print(f"{plan.year}\t{plan.unit_code}\t{plan.tasks}\t{plan.title}")
+    return 0
+
+
+def _per_class(text: str, option: str) -> dict[str, int]:
+    amounts = {}
+    for part in split(text):
+        stratum, _, number = part.partition("=")
+        if not number.strip().isdigit():
+            raise CliError(f"{option}: write CLASS=NUMBER pairs such as A=3,B=5, not {part}")
+        amounts[stratum.strip().upper()] = int(number)
+    return amounts
+
+
+def _sampling(args: argparse.Namespace) -> SamplingRequest | None:
+    given = [
+        name
+        for name in ("count", "per_class", "ratio", "sampling")
+        if getattr(args, name) is not None
+    ]
+    if len(given) > 1:
+        raise CliError("give one of --count, --per-class, --ratio, --sampling")
+    if not given:
+        return None
+    if args.count is not None:
+        return SamplingRequest.total(count=args.count)
+    if args.per_class is not None:
+        return SamplingRequest.per_class(
+            {s: Amount(count=n) for s, n in _per_class(args.per_class, "--per-class").items()}
+        )
+    if args.ratio is not None:
+        if args.ratio.strip().isdigit():
+            return SamplingRequest.total(ratio_permille=int(args.ratio))
+        return SamplingRequest.per_class(
+            {s: Amount(ratio_permille=r) for s, r in _per_class(args.ratio, "--ratio").items()}
+        )
+    return plans.parse_sampling(args.sampling)
+
+
+def _spec(args: argparse.Namespace, base: plans.TaskSpec | None) -> plans.TaskSpec:
+    """A task spec from the flags; for a change, the flags given replace ``base``'s."""
+
+    def pick(name: str, value: Any, default: Any) -> Any:
+        if value is not None:
+            return value
+        if base is not None:
+            return getattr(base, name)
+        if default is _REQUIRED:
+            raise CliError(f"--{name.replace('_', '-')} is required")
+        return default
+
+    sampling = _sampling(args)
+    target = base.target_filters if base else plans.TargetFilters()
+    inspector = base.inspector_filters if base else plans.InspectorFilters()
+    return plans.TaskSpec(
+        code=args.code,
+        name=pick("name", args.name, _REQUIRED),
+        unit_code=pick("unit_code", args.unit, _REQUIRED),
+        matter_codes=pick("matter_codes", split(args.matters) or None, _REQUIRED),
+        sampling=pick("sampling", sampling, _REQUIRED),
+        window_start=pick("window_start", args.start and day(args.start), _REQUIRED),
+        window_end=pick("window_end", args.end and day(args.end), _REQUIRED),
+        partner_codes=pick(
+            "partner_codes", split(args.partners) if args.partners is not None else None, ()
+        ),
+        team_size=pick("team_size", args.team_size, 2),
+        targets_per_team=pick("targets_per_team", args.targets_per_team, 1),
+        target_filters=plans.TargetFilters(
+            kinds=split(args.kinds) if args.kinds is not None else target.kinds,
+            industries=(
+                split(args.industries) if args.industries is not None else target.industries
+            ),
+            areas=split(args.areas) if args.areas is not None else target.areas,
+            risk_classes=(
+                tuple(c.upper() for c in split(args.risk_classes))
+                if args.risk_classes is not None
+                else target.risk_classes
+            ),
+            exclude_drawn_this_year=(
+                args.exclude_drawn
+                if args.exclude_drawn is not None
+                else target.exclude_drawn_this_year
+            ),
+        ),
+        inspector_filters=plans.InspectorFilters(
+            expertise=split(args.expertise) if args.expertise is not None else inspector.expertise,
+            areas=(
+                split(args.inspector_areas) if args.inspector_areas is not None else inspector.areas
+            ),
+        ),
+    )
+
+
+_REQUIRED = object()
+
+
+def _show_task(t: Translator, task: plans.TaskInfo) -> None:
+    print(
+        t._(
+            "Task {code} ({status}): {name}; units {units}; window {start} to {end};"
+            " sampling {sampling}; teams of {team_size}, {per_team} targets per team.",
+            code=task.code,
+            status=t._(STATUS_LABELS.get(task.status, task.status)),
+            name=task.name,
+            units="、".join(task.unit_codes),
+            start=task.window_start.isoformat(),
+            end=task.window_end.isoformat(),
+            sampling=plans.format_sampling(task.sampling),
+            team_size=task.team_size,
+            per_team=task.targets_per_team,
+        )
+    )
+
+
+@command
+def cmd_task_add(env: Env, args: argparse.Namespace) -> int:
+    task = plans.create_task(env.database, None, _spec(args, None), env.today)
+    _show_task(env.t, task)
+    return 0
+
+
+@command
+def cmd_task_change(env: Env, args: argparse.Namespace) -> int:
+    current = plans.get_task(env.database, args.code)
+    task = plans.change_task(env.database, None, _spec(args, current.spec), env.today)
+    _show_task(env.t, task)
+    return 0
+
+
+@command
+def cmd_task_list(env: Env, args: argparse.Namespace) -> int:
+    found = plans.list_tasks(env.database, None, unit_code=args.unit, year=args.year)
+    if args.json:
+        print_json(plain(found))
+        return 0
+    for task in found:
+        print(
+            f"{task.code}\t{task.status}\t{task.window_start}..{task.window_end}\t"
+            f"{'、'.join(task.unit_codes)}\t{plans.format_sampling(task.sampling)}\t{task.name}"
+        )
+    return 0
+
+
+@command
+def cmd_task_show(env: Env, args: argparse.Namespace) -> int:
+    task = plans.get_task(env.database, args.code)
+    if args.json:
+        print_json(plain(task))
+    else:
+        _show_task(env.t, task)
+    return 0
+
+
+@command
+def cmd_task_cancel(env: Env, args: argparse.Namespace) -> int:
+    task = plans.cancel_task(env.database, None, args.code, args.reason)
+    print(env.t._("Task {code} is cancelled.", code=task.code))
+    return 0
+
+
+# --- the plan's spreadsheet -------------------------------------------------------------------
+
+
+def cmd_template_plan(args: argparse.Namespace) -> int:
+    from storage.xlsx_plan import plan_template
+
+    settings = load_settings()
+    t = translator(settings.default_locale)
+    out = Path(args.out)
+    out.write_bytes(plan_template())
+    print(t._("Template written to {path}.", path=str(out)))
+    return 0
+
+
+def _sentence(t: Translator, reason: str, params: Mapping[str, Any]) -> str:
+    """A plan problem's reason (an English msgid) in the translator's language, its
+    parameters filled in; a placeholder without a parameter stays as written."""
+    return describe(reason, params, template=t._(reason))
+
+
+@command
+def cmd_import_plan(env: Env, args: argparse.Namespace) -> int:
+    t = env.t
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"no such file: {path}")
+    try:
+        result = plan_import.import_plan(
+            env.database,
+            None,
+            args.unit,
+            path.read_bytes(),
+            path.name,
+            env.today,
+            dry_run=args.dry_run,
+            apply_valid=args.apply_valid,
+            describe=lambda p: _sentence(t, p.reason, p.params),
+            headings=headings(t),
+        )
+    except plan_import.PlanFileUnusable as exc:
+        sentence = t._(exc.message, **exc.params)
+        if args.json:  # as the registers' imports say it
+            print_json({"error": {"code": exc.code, "reason": sentence}})
+        print(sentence, file=sys.stderr)
+        return 2
+    if args.report and result.report is not None:
+        Path(args.report).write_bytes(result.report)
+
+    def problem(p: plan_import.PlanProblem) -> dict[str, Any]:
+        return {
+            "sheet": p.sheet,
+            "row": p.row,
+            "column": p.column,
+            "column_letter": p.column_letter,
+            "value": p.value,
+            "reason": _sentence(t, p.reason, p.params),
+        }
+
+    if args.json:
+        print_json(
+            {
+                "counts": result.counts,
+                "applied": result.applied,
+                "errors": [problem(p) for p in result.errors],
+                "warnings": [problem(p) for p in result.warnings],
+            }
+        )
+    else:
+        for p in result.problems:
+            column = " ".join(filter(None, (p.column_letter, p.column))) or "-"
+            where = t._(
+                "Sheet {sheet}, row {row}, column {column}:",
+                sheet=p.sheet,
+                row=p.row or "-",
+                column=column,
+            )
+            value = f" “{p.value}”" if p.value else ""
+            print(f"{where}{value} {_sentence(t, p.reason, p.params)}")
+        print(
+            t._(
+                "New: {new}; changed: {changed}; unchanged: {unchanged}; rows with errors: {errors}.",
+                **result.counts,
+            )
+        )
+        if result.applied:
+            print(t._("The plan was imported."))
+        elif args.dry_run:
+            print(t._("Dry run: nothing was written."))
+        elif result.errors:
+            print(
+                t._(
+                    "Nothing was written: correct the errors, or apply the valid rows with --apply-valid."
+                )
+            )
+    if result.errors and not result.applied:
+        return 1
+    return 0
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+
+def _task_flags(p: argparse.ArgumentParser, *, change: bool) -> None:
+    p.add_argument("--name", help="task name")
+    p.add_argument("--unit", help="lead unit code")
+    p.add_argument("--matters", help="matter codes of the lead unit, comma-separated")
+    p.add_argument("--partners", help="partner unit codes in order (a joint task)")
+    p.add_argument("--kinds", help="target kinds: enterprise,individual,cooperative,…")
+    p.add_argument("--industries", help="industries (as in the directory), comma-separated")
+    p.add_argument("--areas", help="areas (as in the directory), comma-separated")
+    p.add_argument("--risk-classes", help="risk classes A,B,C,D,U")
+    flag = p.add_mutually_exclusive_group()
+    flag.add_argument("--exclude-drawn", dest="exclude_drawn", action="store_true", default=None)
+    if change:
+        flag.add_argument("--include-drawn", dest="exclude_drawn", action="store_false")
+    p.add_argument("--expertise", help="inspectors' expertise tags (any of)")
+    p.add_argument("--inspector-areas", help="inspectors' area tags (any of)")
+    p.add_argument("--count", type=int, help="a total number of targets")
+    p.add_argument("--per-class", help="counts per risk class: A=3,B=5")
+    p.add_argument("--ratio", help="per mille: 50 (of all) or per class B=50,C=100")
+    p.add_argument("--sampling", help="as in the spreadsheet: 10, 5%%, A=3,B=5%%")
+    p.add_argument("--team-size", type=int, help="inspectors per team (≥ 2)")
+    p.add_argument("--targets-per-team", type=int, help="targets per team (≥ 1)")
+    p.add_argument("--start", help="window start YYYY-MM-DD")
+    p.add_argument("--end", help="window end YYYY-MM-DD")
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    add = add_command
+    plan = subparsers(sub, "plan", "annual plans (年度抽查计划)")
+    p = add(plan, "add", cmd_plan_add, "add a unit's plan for a year")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--title", required=True)
+    p = add(plan, "list", cmd_plan_list, "list plans")
+    p.add_argument("--unit")
+    p.add_argument("--json", action="store_true")
+
+    task = subparsers(sub, "task", "inspection tasks (抽查任务)")
+    p = add(task, "add", cmd_task_add, "add a task to its lead unit's plan")
+    p.add_argument("--code", required=True)
+    _task_flags(p, change=False)
+    p = add(task, "change", cmd_task_change, "change a planned task (flags given only)")
+    p.add_argument("code")
+    _task_flags(p, change=True)
+    p = add(task, "list", cmd_task_list, "list tasks")
+    p.add_argument("--unit")
+    p.add_argument("--year", type=int)
+    p.add_argument("--json", action="store_true")
+    p = add(task, "show", cmd_task_show, "show a task")
+    p.add_argument("code")
+    p.add_argument("--json", action="store_true")
+    p = add(task, "cancel", cmd_task_cancel, "cancel a task (a reason once drawn)")
+    p.add_argument("code")
+    p.add_argument("--reason")
+
+    template = subparsers(sub, "template", "write an empty spreadsheet template")
+    p = template.add_parser("plan", help="the annual plan template (年度抽查计划)")
+    p.add_argument("--out", required=True, help="FILE.xlsx")
+    p.set_defaults(func=cmd_template_plan)
+
+    imports = subparsers(sub, "import", "import a spreadsheet")
+    p = add(imports, "plan", cmd_import_plan, "import a unit's annual plan")
+    p.add_argument("file")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
+    p.add_argument("--apply-valid", action="store_true", help="apply the rows without errors")
+    p.add_argument("--report", help="write the error report to this .xlsx")
+    p.add_argument("--json", action="store_true")

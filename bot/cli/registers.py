@@ -1,0 +1,391 @@
+"""The ``dsr`` commands of the registers (一单两库): units, admins and inspectors, the
+directories' templates, imports, exports and undo, and the units' filed documents.
+
+Wired into bot.cli's parser (``add_commands``), a composition root like it. Every
+sentence goes through the translator (the settings' default language).
+
+Exit codes: 0 done (an import applied, or a dry run without errors); 1 refused or errors
+found (nothing written, unless --apply-valid applied the valid rows: then 0); 2 unusable
+input (not a workbook, no header, a file that cannot be read) or a bad command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from bot.cli.support import (
+    CliError,
+    Env,
+    Handler,
+    command,
+    headings,
+    load_settings,
+    print_json,
+    subparsers,
+)
+from bot.domain.reasons import REASONS, describe
+from bot.domain.registers.validation import spec_of
+from bot.i18n import Translator, translator
+from bot.services.people import membership
+from bot.services.registers import directories as registers
+from bot.services.registers import import_undo, imports
+from bot.services.registers.import_rows import ProblemInfo
+from bot.services.registers.import_support import register_of
+
+KINDS = ("entities", "inspectors", "matters")
+# How many problems the human output lists (all of them are in --json and the report).
+SHOWN = 20
+
+
+def reason(t: Translator, code: str, params: Any) -> str:
+    """A reason code's sentence in the translator's language, parameters filled in."""
+    return describe(code, params, template=t._(REASONS.get(code, code)))
+
+
+def _read(path_text: str) -> tuple[Path, bytes]:
+    path = Path(path_text)
+    if not path.is_file():
+        raise CliError(f"no such file: {path}")
+    return path, path.read_bytes()
+
+
+def _write(t: Translator, out: str, data: bytes) -> None:
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    print(t._("Written to {path}.", path=str(path)))
+
+
+def _problem_json(t: Translator, p: ProblemInfo) -> dict[str, Any]:
+    return {
+        "sheet": p.sheet,
+        "row": p.row,
+        "column": p.column,
+        "column_letter": p.column_letter,
+        "value": p.value,
+        "reason": reason(t, p.reason, p.params),
+    }
+
+
+def _show_problems(t: Translator, problems: Iterable[ProblemInfo]) -> None:
+    listed = list(problems)
+    for p in listed[:SHOWN]:
+        column = f"{p.column_letter} {p.column}" if p.column else "-"
+        where = t._(
+            "Sheet {sheet}, row {row}, column {column}:",
+            sheet=p.sheet or "-",
+            row=p.row or "-",
+            column=column,
+        )
+        value = f" “{p.value}”" if p.value not in (None, "") else ""
+        mark = "✗" if p.severity == "error" else "!"
+        print(f"{mark} {where}{value} {reason(t, p.reason, p.params)}")
+    if len(listed) > SHOWN:
+        print(
+            t._(
+                "… and {count} more (all of them are in the error report).",
+                count=len(listed) - SHOWN,
+            )
+        )
+
+
+def _counts_line(t: Translator, counts: imports.ImportCounts) -> str:
+    return t._(
+        "New: {new}; changed: {changed}; unchanged: {unchanged}; to deactivate: {deactivated};"
+        " rows with errors: {errors}.",
+        new=counts.new,
+        changed=counts.changed,
+        unchanged=counts.unchanged,
+        deactivated=counts.deactivated,
+        errors=counts.errors,
+    )
+
+
+# --- units, admins, inspectors ----------------------------------------------------------------
+
+
+@command
+def cmd_unit_add(env: Env, args: argparse.Namespace) -> int:
+    unit = membership.add_unit(env.database, None, args.code, args.name)
+    print(env.t._("Unit {code} ({name}) added.", code=unit.code, name=unit.name))
+    return 0
+
+
+@command
+def cmd_admin_add(env: Env, args: argparse.Namespace) -> int:
+    membership.add_admin(env.database, args.telegram_id, args.name or "")
+    print(env.t._("User {id} is now an office admin.", id=args.telegram_id))
+    return 0
+
+
+@command
+def cmd_inspector_add(env: Env, args: argparse.Namespace) -> int:
+    info = membership.add_inspector(env.database, None, args.unit, args.name, args.cert)
+    print(env.t._("Inspector {name} added to {unit}.", name=info.name, unit=info.unit_code))
+    return 0
+
+
+# --- templates, imports, exports, undo ---------------------------------------------------------
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    t = translator(load_settings().default_locale)
+    _write(t, args.out, registers.template(args.kind))
+    return 0
+
+
+@command
+def cmd_import(env: Env, args: argparse.Namespace) -> int:
+    t = env.t
+    path, data = _read(args.file)
+    try:
+        preview = imports.preview_import(
+            env.database,
+            None,
+            args.unit,
+            args.kind,
+            data,
+            path.name,
+            args.mode,
+            env.now,
+            "cli",
+            today=env.today,
+            describe=lambda p: reason(t, p.reason, p.params),
+            headings=headings(t),
+            store=not args.dry_run,
+            hand_over=not args.dry_run,  # applied (or discarded) right below
+        )
+    except imports.UnusableUpload as exc:
+        sentence = reason(t, exc.reason, exc.params)
+        if args.json:
+            print_json({"error": {"code": exc.reason, "reason": sentence}})
+        print(sentence, file=sys.stderr)
+        return 2
+    problems = list(preview.problems)
+    counts = preview.counts
+    if args.report and preview.report is not None:
+        Path(args.report).write_bytes(preview.report)
+    outcome = _apply_or_not(env, args, preview)
+    if isinstance(outcome, imports.ApplyResult):
+        counts = outcome.counts
+        problems += outcome.problems
+    if args.json:
+        print_json(
+            {
+                "counts": {
+                    "new": counts.new,
+                    "changed": counts.changed,
+                    "unchanged": counts.unchanged,
+                    "deactivated": counts.deactivated,
+                    "errors": counts.errors,
+                },
+                "errors": [_problem_json(t, p) for p in problems if p.severity == "error"],
+                "warnings": [_problem_json(t, p) for p in problems if p.severity == "warning"],
+            }
+        )
+    else:
+        _show_problems(t, problems)
+        spec = spec_of(register_of(args.kind))
+        for field, count in preview.cleared:
+            print(
+                t._(
+                    "Whole-directory mode clears “{field}” in {count} record(s).",
+                    field=spec.field(field).header,
+                    count=count,
+                )
+            )
+
+        print(_counts_line(t, counts))
+        if isinstance(outcome, str):
+            print(outcome)
+        else:
+            print(t._("Imported: {logged} change(s) recorded.", logged=outcome.logged))
+    if isinstance(outcome, imports.ApplyResult):
+        return 0
+    return 1 if counts.errors or preview.needs_confirmation else 0
+
+
+def _apply_or_not(
+    env: Env, args: argparse.Namespace, preview: imports.ImportPreview
+) -> imports.ApplyResult | str:
+    """Apply the preview when the command line says so; else why not, as a sentence."""
+    t = env.t
+    if args.dry_run:
+        return t._("Dry run: nothing was written.")
+    assert preview.import_id is not None
+    if preview.counts.errors and not args.apply_valid:
+        imports.discard_import(env.database, None, preview.import_id, env.now)
+        return t._(
+            "Nothing was written: correct the errors, or apply the valid rows with --apply-valid."
+        )
+    if preview.needs_confirmation and not args.confirm_deactivation:
+        imports.discard_import(env.database, None, preview.import_id, env.now)
+        return t._(
+            "Nothing was written: this would deactivate {share}% of the directory. Run again"
+            " with --confirm-deactivation if that is right.",
+            share=round(preview.deactivation_share * 100),
+        )
+    try:
+        return imports.apply_import(
+            env.database,
+            None,
+            preview.import_id,
+            env.now,
+            apply_valid=args.apply_valid,
+            confirm_mass_deactivation=args.confirm_deactivation,
+            hand_over=preview.hand_over,
+        )
+    except imports.ImportRefused as exc:
+        return t._(exc.message, **exc.params)
+
+
+@command
+def cmd_export(env: Env, args: argparse.Namespace) -> int:
+    data = registers.export_directory(env.database, None, args.unit, args.kind, args.public)
+    _write(env.t, args.out, data)
+    return 0
+
+
+@command
+def cmd_undo_import(env: Env, args: argparse.Namespace) -> int:
+    result = import_undo.undo_last_import(env.database, None, args.unit, args.kind, env.now)
+    print(
+        env.t._(
+            "The import of {file} was undone: {restored} change(s) put back, {deleted}"
+            " record(s) removed, {deactivated} deactivated.",
+            file=result.file_name,
+            restored=result.restored,
+            deleted=result.deleted,
+            deactivated=result.deactivated,
+        )
+    )
+    return 0
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+@command
+def cmd_document_file(env: Env, args: argparse.Namespace) -> int:
+    path, data = _read(args.file)
+    info = registers.file_document(
+        env.database, None, args.unit, args.kind, args.year, args.title, path.name, data, env.now
+    )
+    print(env.t._("Filed as version {version}.", version=info.version))
+    return 0
+
+
+@command
+def cmd_document_list(env: Env, args: argparse.Namespace) -> int:
+    found = registers.list_documents(env.database, None, args.unit, args.kind, args.year)
+    if args.json:
+        print_json(
+            [
+                {
+                    "id": d.id,
+                    "kind": d.kind,
+                    "year": d.year,
+                    "version": d.version,
+                    "title": d.title,
+                    "file_name": d.file_name,
+                    "sha256": d.sha256,
+                    "size": d.size,
+                    "uploaded_at": d.uploaded_at.isoformat(),
+                }
+                for d in found
+            ]
+        )
+        return 0
+    for d in found:
+        kind = env.t._(registers.DOCUMENT_KIND_NAMES[d.kind])
+        print(f"{d.id}\t{kind}\t{d.year} v{d.version}\t{d.title}\t{d.file_name or ''}")
+    return 0
+
+
+# --- the parser ---------------------------------------------------------------------------------
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def add(
+        group: argparse._SubParsersAction[argparse.ArgumentParser],
+        name: str,
+        func: Handler,
+        help_: str,
+    ) -> argparse.ArgumentParser:
+        p = group.add_parser(name, help=help_)
+        p.add_argument("--database", help="database URL (default DSR_DATABASE_URL)")
+        p.set_defaults(func=func)
+        return p
+
+    unit = subparsers(sub, "unit", "member units")
+    p = add(unit, "add", cmd_unit_add, "add a member unit")
+    p.add_argument("code", help="like SCJG")
+    p.add_argument("name")
+
+    admin = subparsers(sub, "admin", "office admins")
+    p = add(admin, "add", cmd_admin_add, "make a Telegram user an office admin")
+    p.add_argument("telegram_id", type=int)
+    p.add_argument("--name")
+
+    inspector = subparsers(sub, "inspector", "inspectors")
+    p = add(inspector, "add", cmd_inspector_add, "add an inspector to a unit")
+    p.add_argument("--unit", required=True)
+    p.add_argument("name")
+    p.add_argument("--cert", help="enforcement certificate number")
+
+    template = subparsers(sub, "template", "write an empty spreadsheet template")
+    import_ = subparsers(sub, "import", "import a spreadsheet")
+    export = subparsers(sub, "export", "export a directory")
+    for kind in KINDS:
+        p = template.add_parser(kind, help=f"the {kind} template")
+        p.add_argument("--out", required=True, help="FILE.xlsx")
+        p.set_defaults(func=cmd_template, kind=kind)
+
+        p = add(import_, kind, cmd_import, f"import the {kind} directory of a unit")
+        p.set_defaults(kind=kind)
+        p.add_argument("file", help="FILE.xlsx or FILE.xls")
+        p.add_argument("--unit", required=True)
+        p.add_argument(
+            "--mode",
+            choices=["update", "replace"],
+            default="update",
+            help="update: add and update (default); replace: the file is the whole directory",
+        )
+        p.add_argument("--dry-run", action="store_true", help="preview only, write nothing")
+        p.add_argument("--apply-valid", action="store_true", help="apply the rows without errors")
+        p.add_argument(
+            "--confirm-deactivation",
+            action="store_true",
+            help="replace mode: go ahead when more than 20%% of the directory is deactivated",
+        )
+        p.add_argument("--report", help="write the error report to this .xlsx")
+        p.add_argument("--json", action="store_true")
+
+        p = add(export, kind, cmd_export, f"export the {kind} directory of a unit")
+        p.set_defaults(kind=kind)
+        p.add_argument("--unit", required=True)
+        p.add_argument("--public", action="store_true", help="the public list (公示)")
+        p.add_argument("--out", required=True, help="FILE.xlsx")
+
+    p = sub.add_parser("undo-import", help="undo the last applied import of a directory")
+    p.add_argument("--database", help="database URL (default DSR_DATABASE_URL)")
+    p.add_argument("--unit", required=True)
+    p.add_argument("kind", choices=KINDS)
+    p.set_defaults(func=cmd_undo_import)
+
+    document = subparsers(sub, "document", "a unit's filed documents (实施细则, plans, …)")
+    p = add(document, "file", cmd_document_file, "file a document (a new version)")
+    p.add_argument("file")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--kind", required=True, choices=registers.DOCUMENT_KINDS)
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--title", required=True)
+    p = add(document, "list", cmd_document_list, "list a unit's documents")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--kind", choices=registers.DOCUMENT_KINDS)
+    p.add_argument("--year", type=int)
+    p.add_argument("--json", action="store_true")

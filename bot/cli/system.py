@@ -1,0 +1,139 @@
+"""The ``dsr`` commands that run and keep the system: run, console, demo, db, audit."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.cli.support import CliError, configure_logging, load_settings, open_database
+from bot.config import ConfigError
+from storage import audit, migrate
+from storage.db import Database, reading
+
+log = logging.getLogger("dsr")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    try:
+        settings.require_token()
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    configure_logging(args.verbose)
+    from bot.app import build_application
+
+    database = open_database(settings)
+    app = build_application(settings, database=database)
+    log.info("dsr-bot starting (long polling, database %s)", database.dialect)
+    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    settings = load_settings()
+    return run_console(settings, database_url=args.database, user=args.user, role=args.as_role)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import play
+
+    settings = load_settings()
+    return play(settings, database_url=args.database, reset=args.reset, out=sys.stdout)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = open_database(settings, args.database)
+    print(f"database is at the newest schema ({database.dialect})")
+    return 0
+
+
+def cmd_db_check(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = open_database(settings, args.database, upgrade=False)
+    migrate.check(database)
+    print("no drift between the models and the migrations")
+    return 0
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = Database(args.database or settings.database_url)
+    target = Path(args.file)
+    if not database.is_sqlite:
+        print(
+            "This is PostgreSQL: back it up with pg_dump, for example\n"
+            f"  pg_dump --format=custom --file {target} '{database.engine.url.set(drivername='postgresql').render_as_string(hide_password=True)}'\n"
+            "and restore with pg_restore."
+        )
+        return 0
+    source_path = database.engine.url.database or ""
+    if not Path(source_path).exists():
+        raise CliError(f"no database file at {source_path}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(target.suffix + ".partial")
+    # SQLite's online backup copies a consistent snapshot while the bot keeps running.
+    with sqlite3.connect(source_path) as source, sqlite3.connect(partial) as copy:
+        source.backup(copy)
+    shutil.move(partial, target)
+    print(f"backup written to {target}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = open_database(settings, args.database, upgrade=False)
+    with reading(database) as session:
+        report = audit.verify(session)
+    if report.ok:
+        print(f"audit log intact: {report.entries} entries")
+        return 0
+    print(f"audit log BROKEN at entry {report.first_bad_id}: {report.problem}")
+    return 1
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        p.set_defaults(func=func)
+        return p
+
+    add("run", cmd_run, "run the bot (long polling)")
+
+    p = add("console", cmd_console, "chat with the bot in this terminal (no network)")
+    p.add_argument("--database", help="database URL (default: a console database under data/)")
+    p.add_argument("--user", type=int, help="act as this Telegram user id")
+    p.add_argument("--as", dest="as_role", choices=["office", "liaison", "inspector", "guest"])
+
+    p = add("demo", cmd_demo, "build a demo city and play a scripted session")
+    p.add_argument("--database", help="database URL (default sqlite:///data/demo.sqlite3)")
+    p.add_argument("--reset", action="store_true", help="empty a non-empty database first")
+
+    db = sub.add_parser("db", help="database schema and backups")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    for name, func, help_ in (
+        ("upgrade", cmd_db_upgrade, "apply the migrations"),
+        ("check", cmd_db_check, "fail if the models and the migrations differ"),
+    ):
+        p = db_sub.add_parser(name, help=help_)
+        p.add_argument("--database", help="database URL (default DSR_DATABASE_URL)")
+        p.set_defaults(func=func)
+    p = db_sub.add_parser("backup", help="copy the database to FILE (SQLite online backup)")
+    p.add_argument("file")
+    p.add_argument("--database", help="database URL (default DSR_DATABASE_URL)")
+    p.set_defaults(func=cmd_db_backup)
+
+    au = sub.add_parser("audit", help="the hash-chained audit log")
+    au_sub = au.add_subparsers(dest="audit_command", required=True)
+    p = au_sub.add_parser("verify", help="recompute the chain; exit 1 if it was tampered with")
+    p.add_argument("--database", help="database URL (default DSR_DATABASE_URL)")
+    p.set_defaults(func=cmd_audit_verify)

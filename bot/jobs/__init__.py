@@ -1,0 +1,1 @@
+"""Scheduled callbacks (PTB JobQueue): thin, each calls one service."""

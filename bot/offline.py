@@ -1,0 +1,191 @@
+"""The real Application, driven through the offline transport (no network, no token).
+
+``OfflineBot`` feeds Updates made by the fake Bot API to the Application and renders what
+the bot did — read back from the recorded Bot API calls — as a transcript. The demo and
+the interactive console share it, so what a newcomer sees is exactly what Telegram would
+have been asked to show.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from telegram import Update
+
+from bot.app import DsrApplication, build_application
+from bot.config import Settings
+from bot.fakeapi import FakeBotApi, RecordedCall
+from bot.transport import OfflineRequest
+from storage.db import Database
+
+# Calls that are bookkeeping, not something a person sees.
+_SILENT = {"getMe", "getUpdates", "deleteWebhook", "sendChatAction", "getFile"}
+
+
+@dataclass
+class Person:
+    telegram_id: int
+    name: str
+    language_code: str = "zh-hans"
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({self.label})" if self.label else self.name
+
+
+@dataclass
+class OfflineBot:
+    settings: Settings
+    database: Database
+    fake: FakeBotApi = field(default_factory=FakeBotApi)
+    out: TextIO = sys.stdout
+    app: DsrApplication | None = None
+    names: dict[int, str] = field(default_factory=dict)
+    last_buttons: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        self.app = build_application(
+            self.settings, database=self.database, request=OfflineRequest(self.fake)
+        )
+        await self.app.initialize()
+        # run_polling would call post_init; the offline transport has no polling loop.
+        if self.app.post_init is not None:
+            await self.app.post_init(self.app)
+        await self.app.start()
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        await self.app.stop()
+        if self.app.post_stop is not None:
+            await self.app.post_stop(self.app)
+        await self.app.shutdown()
+        self.app = None
+
+    async def _feed(self, person: Person, update: dict[str, Any], said: str) -> list[RecordedCall]:
+        assert self.app is not None, "start() first"
+        self.names[person.telegram_id] = person.title
+        self.out.write(f"\n👤 {person.title}: {said}\n")
+        mark = self.fake.mark()
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        # Notices the step wrote to the outbox for other people go out now, so the
+        # transcript shows them where they happen (the sender would within a second).
+        sender = self.app.bot_data.sender
+        if sender is not None:
+            await sender.run_once()
+        calls = self.fake.calls[mark:]
+        for call in calls:
+            self.render(call)
+        return calls
+
+    async def say(self, person: Person, text: str) -> list[RecordedCall]:
+        update = self.fake.user_message(
+            person.telegram_id, text, first_name=person.name, language_code=person.language_code
+        )
+        return await self._feed(person, update, text)
+
+    async def press(self, person: Person, number: int) -> list[RecordedCall]:
+        """Press button ``number`` (1-based) of the last message with buttons in the chat."""
+        buttons = self.last_buttons.get(person.telegram_id, [])
+        if not 1 <= number <= len(buttons):
+            self.out.write(f"   (there is no button {number})\n")
+            return []
+        message_id, label, data = buttons[number - 1]
+        update = self.fake.press_button(
+            person.telegram_id, message_id, data, language_code=person.language_code
+        )
+        return await self._feed(person, update, f"[{label}]")
+
+    async def press_label(self, person: Person, text: str) -> list[RecordedCall]:
+        buttons = self.last_buttons.get(person.telegram_id, [])
+        for number, (_, label, _) in enumerate(buttons, start=1):
+            if text in label:
+                return await self.press(person, number)
+        raise LookupError(f"no button with {text!r} among {[b[1] for b in buttons]}")
+
+    async def upload(self, person: Person, path: Path) -> list[RecordedCall]:
+        update = self.fake.user_document(
+            person.telegram_id, path.name, path.read_bytes(), language_code=person.language_code
+        )
+        return await self._feed(person, update, f"📎 {path.name}")
+
+    async def group_add(self, person: Person, chat_id: int) -> list[RecordedCall]:
+        update = self.fake.added_to_group(chat_id, person.telegram_id)
+        return await self._feed(person, update, "(adds the bot to a group)")
+
+    # --- rendering --------------------------------------------------------------------
+
+    def _who(self, chat_id: int | None) -> str:
+        if chat_id is None:
+            return "everyone"
+        return self.names.get(chat_id, str(chat_id))
+
+    def render(self, call: RecordedCall) -> None:
+        if call.method in _SILENT:
+            return
+        params = call.params
+        write = self.out.write
+        if not call.ok:
+            write(f"   ⚠️ {call.method} refused by Telegram: {call.error}\n")
+            return
+        if call.method in ("sendMessage", "editMessageText"):
+            edited = " (edited)" if call.method == "editMessageText" else ""
+            write(f"🤖 → {self._who(call.chat_id)}{edited}:\n")
+            for line in str(params.get("text", "")).split("\n"):
+                write(f"   {line}\n")
+            self._remember_buttons(call)
+        elif call.method == "editMessageReplyMarkup":
+            self._remember_buttons(call)
+            if not self._keyboard(params):
+                write("🤖 (buttons removed)\n")
+        elif call.method == "sendDocument":
+            result = call.result or {}
+            document = result.get("document", {})
+            name = document.get("file_name", "file")
+            size = document.get("file_size", 0)
+            write(f"🤖 → {self._who(call.chat_id)}: 📄 {name} ({size} bytes)\n")
+            if params.get("caption"):
+                write(f"   {params['caption']}\n")
+        elif call.method == "answerCallbackQuery":
+            if params.get("text"):
+                write(f"🤖 (pop-up): {params['text']}\n")
+        elif call.method == "setMyCommands":
+            scope = params.get("scope") or {"type": "default"}
+            commands = params.get("commands") or []
+            if isinstance(commands, str):
+                commands = json.loads(commands)
+            listed = " ".join("/" + c["command"] for c in commands)
+            if scope.get("type") == "chat":
+                write(f"🤖 menu for {self._who(scope.get('chat_id'))}: {listed}\n")
+        elif call.method == "leaveChat":
+            write(f"🤖 leaves the group {call.chat_id}\n")
+        else:
+            write(f"🤖 {call.method}\n")
+
+    @staticmethod
+    def _keyboard(params: dict[str, Any]) -> list[list[dict[str, Any]]]:
+        markup = params.get("reply_markup") or {}
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        keyboard: list[list[dict[str, Any]]] = markup.get("inline_keyboard", [])
+        return keyboard
+
+    def _remember_buttons(self, call: RecordedCall) -> None:
+        keyboard = self._keyboard(call.params)
+        if not keyboard or call.chat_id is None:
+            return
+        message_id = int((call.result or {}).get("message_id") or call.params["message_id"])
+        buttons = [
+            (message_id, b["text"], b["callback_data"])
+            for row in keyboard
+            for b in row
+            if "callback_data" in b
+        ]
+        self.last_buttons[call.chat_id] = buttons
+        for number, (_, label, _) in enumerate(buttons, start=1):
+            self.out.write(f"   [{number}] {label}\n")

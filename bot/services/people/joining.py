@@ -1,0 +1,154 @@
+"""Joining: opening an invitation link binds a Telegram user to a unit or an inspector record."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.i18n import N_
+from bot.services.errors import ServiceError
+from bot.services.people.invites import InvitePolicy
+from bot.services.people.membership import (
+    ROLE_LIAISON,
+    Joined,
+    bot_tag,
+    user_row,
+)
+from bot.services.people.notices import refresh_menu, tell
+from storage import audit
+from storage.db import Database
+from storage.models import Inspector, Invite, Unit, User
+
+
+def redeem(
+    database: Database, code: str, telegram_id: int, name: str, policy: InvitePolicy
+) -> Joined:
+    """Bind the Telegram user to the invite's role. Safe under concurrency: the invite is
+    claimed with ``UPDATE … WHERE used_at IS NULL`` and a row-count check, so of two
+    people opening one link at once exactly one gets in."""
+    code = code.strip()
+    with database.unit_of_work() as uow:
+        session = uow.session
+        invite = session.execute(select(Invite).where(Invite.code == code)).scalar_one_or_none()
+        if invite is None:
+            if not code.startswith(bot_tag(policy.bot_id)):
+                raise ServiceError(
+                    N_(
+                        "This invitation link was made for another bot. Ask for a new link for this one."
+                    )
+                )
+            raise ServiceError(
+                N_(
+                    "This invitation link is not valid. Check that you opened the whole link, or ask for a new one."
+                )
+            )
+        user = user_row(session, telegram_id, name)
+        if invite.used_at is not None:
+            if invite.used_by == user.id:
+                raise ServiceError(N_("You have already used this invitation: you are in."))
+            raise ServiceError(
+                N_("This invitation has already been used by someone else. Ask for a new link.")
+            )
+        if invite.revoked_at is not None:
+            raise ServiceError(N_("This invitation was withdrawn. Ask for a new link."))
+        if invite.expires_at <= policy.now:
+            raise ServiceError(N_("This invitation has expired. Ask for a new link."))
+        unit = session.get(Unit, invite.unit_id) if invite.unit_id else None
+        if unit is None:
+            raise ServiceError(N_("That unit no longer exists."))
+        inspector: Inspector | None = None
+        if invite.role == ROLE_LIAISON:
+            if user.liaison_unit_id not in (None, unit.id) and user.active:
+                raise ServiceError(
+                    N_(
+                        "You are already the liaison of another unit. A person can be the liaison of one unit only."
+                    )
+                )
+        else:
+            inspector = session.get(Inspector, invite.inspector_id)
+            if inspector is None or not inspector.active:
+                raise ServiceError(N_("That inspector record no longer exists."))
+            holder = session.execute(
+                select(User.id).where(
+                    User.inspector_id == inspector.id, User.active, User.id != user.id
+                )
+            ).first()
+            if holder is not None:
+                raise ServiceError(
+                    N_("That inspector record is already linked to another account.")
+                )
+            if user.inspector_id not in (None, inspector.id) and user.active:
+                raise ServiceError(
+                    N_("Your account is already linked to another inspector record.")
+                )
+        claimed = session.execute(
+            update(Invite)
+            .where(Invite.id == invite.id, Invite.used_at.is_(None), Invite.revoked_at.is_(None))
+            .values(used_at=policy.now, used_by=user.id)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise ServiceError(
+                N_("This invitation has already been used by someone else. Ask for a new link.")
+            )
+        if not user.active:
+            # A removed person invited again starts afresh.
+            user.active = True
+            user.liaison_unit_id = None
+            user.inspector_id = None
+        handed_over_by = None
+        notices = policy.notices
+        if invite.role == ROLE_LIAISON:
+            user.liaison_unit_id = unit.id
+            if invite.handover_from is not None and invite.handover_from != user.id:
+                former = session.get(User, invite.handover_from)
+                if former is not None and former.liaison_unit_id == unit.id:
+                    former.liaison_unit_id = None
+                    if not (former.is_office or former.inspector_id):
+                        former.active = False
+                    handed_over_by = former.telegram_id
+                    tell(
+                        session,
+                        former,
+                        f"handover:{invite.id}",
+                        N_("{name} has taken over as liaison of {unit}. Thank you for your work."),
+                        notices,
+                        name=name or str(telegram_id),
+                        unit=unit.name,
+                    )
+                    refresh_menu(session, former, f"menu:handover:{invite.id}", notices)
+        else:
+            user.inspector_id = invite.inspector_id
+        inviter = session.get(User, invite.created_by) if invite.created_by else None
+        if (
+            inviter is not None
+            and inviter.active
+            and inviter.id not in (user.id, invite.handover_from)
+        ):
+            joined_as = (
+                N_(
+                    "{name} opened your invitation and is now linked to the inspector record {inspector}."
+                )
+                if inspector is not None
+                else N_("{name} opened your invitation and is now a liaison of {unit}.")
+            )
+            tell(
+                session,
+                inviter,
+                f"joined:{invite.id}",
+                joined_as,
+                notices,
+                name=name or str(telegram_id),
+                inspector=inspector.name if inspector else "",
+                unit=unit.name,
+            )
+        audit.append(
+            session,
+            actor=f"tg:{telegram_id}",
+            action="invite.redeem",
+            obj=f"invite:{invite.id}",
+            details={"role": invite.role, "user": user.id},
+            at=policy.now,
+        )
+        uow.commit()
+        return Joined(
+            invite.role, unit.code, unit.name, inspector.name if inspector else None, handed_over_by
+        )

@@ -1,0 +1,400 @@
+"""An upload's rows between preview and apply: validated, packed, unpacked.
+
+The preview keeps the normalised rows (compressed JSON in ``imports.rows``) so that a
+preview survives a restart and apply can diff them against the directory as it is then,
+without the file. Problems are kept as JSON too, with where they are (sheet, row, column
+and its letter) and the reason code and parameters the reader's language needs.
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+import orjson
+
+from bot.domain.cells import CellValue
+from bot.domain.registers import cells as register_cells
+from bot.domain.registers.diff import STORED, ImportRow, Sieve
+from bot.domain.registers.validation import (
+    TOO_LONG,
+    FieldKind,
+    Finding,
+    Problem,
+    Register,
+    RowContext,
+    find_duplicates,
+    spec_of,
+    validate_rows,
+)
+from storage.registers_repo import column_limits
+from storage.xlsx_read import ReadResult, ReadRow
+
+Severity = Literal["error", "warning"]
+_FORMAT: Final = 2
+_BATCH: Final = 5000
+_DATES: Final = frozenset({"cert_expires"})
+_TAGS: Final = frozenset({"expertise", "areas", "target_kind", "method"})
+
+
+@dataclass(frozen=True)
+class ProblemInfo:
+    """One problem of an upload, where a person finds it in their file."""
+
+    sheet: str | None
+    row: int | None  # the row number Excel shows; None: the file as a whole
+    column: str | None  # the header as written in the file
+    column_letter: str | None
+    field: str | None
+    value: object  # the cell as read (text, number, date as ISO text)
+    severity: Severity
+    reason: str  # a code of bot.domain.reasons.REASONS
+    params: Mapping[str, str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "column_letter": self.column_letter,
+            "field": self.field,
+            "value": self.value,
+            "severity": self.severity,
+            "reason": self.reason,
+            "params": dict(self.params),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ProblemInfo:
+        return cls(
+            data.get("sheet"),
+            data.get("row"),
+            data.get("column"),
+            data.get("column_letter"),
+            data.get("field"),
+            data.get("value"),
+            "error" if data.get("severity") == "error" else "warning",
+            str(data.get("reason")),
+            MappingProxyType(dict(data.get("params") or {})),
+        )
+
+
+def plain_value(value: object) -> object:
+    """A raw cell as JSON can hold it."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+def locate(read: ReadResult, finding: Finding) -> ProblemInfo:
+    column = read.column_of(finding.problem.field)
+    return ProblemInfo(
+        read.sheet,
+        finding.row,
+        column.header if column else None,
+        column.letter if column else None,
+        finding.problem.field,
+        plain_value(finding.problem.value),
+        finding.severity,
+        finding.problem.reason,
+        MappingProxyType(dict(finding.problem.params)),
+    )
+
+
+def ordered(problems: Sequence[ProblemInfo]) -> list[ProblemInfo]:
+    """The whole file first, then by row; errors before warnings within a row."""
+    return sorted(problems, key=lambda p: (p.row or 0, p.severity != "error"))
+
+
+@dataclass
+class Prepared:
+    """A read file, validated: the rows for the diff and every finding so far."""
+
+    rows: list[ImportRow]
+    findings: list[Finding]
+    packed: bytes | None = None  # RowPacker's, when the Preparer was asked to pack
+
+
+def file_fields(register: Register, read: ReadResult) -> tuple[str, ...]:
+    """The fields a valid row of this file has, in the order validation gives them."""
+    stored = set(STORED[register])
+    return tuple(
+        f[0]
+        for f in register_cells.compiled(register).fields
+        if f[0] in read.columns and f[0] in stored
+    )
+
+
+class Preparer:
+    """Validates a file's rows as they are read (storage.xlsx_read.RowSink), then looks
+    for duplicates across the file; a row with an error (the reader's, the cells', a
+    duplicate) is blocked.
+
+    The raw cells are kept only for the rows the error report shows (with a problem the
+    reader or validation found); ``report_rows`` gives the report the others later.
+    ``sieve``: made once the file's fields are known; the rows it finds unchanged keep
+    only their keys (a re-import need not hold 100k rows). ``pack``: every row's values
+    are packed as they are validated (a preview kept for later: ``Prepared.packed``).
+    """
+
+    def __init__(
+        self,
+        register: Register,
+        today: date,
+        *,
+        sieve: Callable[[tuple[str, ...]], Sieve | None] | None = None,
+        pack: bool = False,
+    ) -> None:
+        self.register = register
+        self._ctx = RowContext(today)
+        self._make_sieve = sieve
+        self._sieve: Sieve | None = None
+        self._pack = pack
+        self.packer: RowPacker | None = None
+        self.findings: list[Finding] = []
+        self._flagged: set[int] = set()
+        self._blocked: set[int] = set()
+        self._seen_problems = 0
+        # (row, values, same_as) as rows are read; values as a tuple in the order of the
+        # file's fields (or of what the sieve keeps) while the sheet is in memory too, a
+        # dict only for a row with other keys: a 100k-row file's dicts come in finish(),
+        # once the sheet is gone.
+        self._rows: list[tuple[int, Mapping[str, object] | tuple[object, ...], int | None]] = []
+        self._fields: tuple[str, ...] = ()
+        self._read: ReadResult | None = None
+        self.rows_seen = 0
+
+    def start(self, read: ReadResult) -> None:
+        self._read = read
+        fields = self._fields = file_fields(self.register, read)
+        if self._pack:
+            self.packer = RowPacker(fields)
+        if self._make_sieve is not None:
+            self._sieve = self._make_sieve(fields)
+
+    def _reader_problems(self) -> None:
+        assert self._read is not None
+        problems = self._read.problems
+        for finding in problems[self._seen_problems :]:
+            self.findings.append(finding)
+            if finding.row is not None:
+                self._flagged.add(finding.row)
+                if finding.severity == "error":
+                    self._blocked.add(finding.row)
+        self._seen_problems = len(problems)
+
+    def take(self, batch: list[ReadRow]) -> list[ReadRow]:
+        self._reader_problems()
+        stored = frozenset(STORED[self.register])
+        limits = _unchecked_limits(self.register)
+        flagged, blocked, sieve, packer = self._flagged, self._blocked, self._sieve, self.packer
+        fields = self._fields
+        kept: list[ReadRow] = []
+        results = validate_rows(self.register, [r.cells for r in batch], self._ctx)
+        self.rows_seen += len(batch)
+        for row, result in zip(batch, results, strict=True):
+            values = result.values
+            if result.errors or result.warnings:
+                self.findings.extend(result.findings(row.row))
+                flagged.add(row.row)
+                if result.errors:
+                    blocked.add(row.row)
+            if not values.keys() <= stored:  # a column the directory does not keep
+                values = {k: v for k, v in values.items() if k in stored}
+            for key, limit in limits:
+                value = values.get(key)
+                if value is not None and len(_stored_form(value)) > limit:
+                    problem = Problem(key, row.cells.get(key), TOO_LONG, {"max": str(limit)})
+                    self.findings.append(Finding(row.row, "error", problem))
+                    flagged.add(row.row)
+                    blocked.add(row.row)
+                    values = {**values, key: None}
+            if packer is not None:
+                packer.add(row.row, values)
+            same_as = None
+            if sieve is not None:
+                same_as = sieve.same_as(values, row.row not in flagged)
+            if same_as is not None:
+                assert sieve is not None
+                entry: Mapping[str, object] | tuple[object, ...] = tuple(
+                    map(values.__getitem__, sieve.kept_fields)
+                )
+            elif tuple(values) == fields:
+                entry = tuple(values.values())
+            else:
+                entry = values
+            self._rows.append((row.row, entry, same_as))
+            if row.row in flagged:
+                kept.append(row)
+        return kept
+
+    def finish(self) -> Prepared:
+        self._reader_problems()
+        entries, self._rows = self._rows, []
+        pairs = [_as_dict(entry, self._fields, self._sieve) for entry in entries]
+        del entries
+        duplicates = find_duplicates(self.register, ((r, v) for r, v, _ in pairs))
+        self.findings.extend(duplicates)
+        blocked = self._blocked
+        blocked.update(f.row for f in duplicates if f.row is not None)
+        rows = [ImportRow(r, v, r in blocked, same) for r, v, same in pairs]
+        packed = self.packer.finish(blocked) if self.packer is not None else None
+        return Prepared(rows, self.findings, packed)
+
+
+def _as_dict(
+    entry: tuple[int, Mapping[str, object] | tuple[object, ...], int | None],
+    fields: tuple[str, ...],
+    sieve: Sieve | None,
+) -> tuple[int, Mapping[str, object], int | None]:
+    row, values, same_as = entry
+    if isinstance(values, tuple):
+        keys = sieve.kept_fields if same_as is not None and sieve is not None else fields
+        return row, dict(zip(keys, values, strict=True)), same_as
+    return row, values, same_as
+
+
+_NO_CELLS: Final[dict[str, CellValue]] = {}
+
+
+def report_rows(read: ReadResult, rows: Sequence[ImportRow], findings: Sequence[Finding]) -> None:
+    """Give the error report a row for every row with a problem: the rows whose raw
+    cells the Preparer dropped (a duplicate, a clash with the directory) are shown with
+    their normalised values."""
+    have = {r.row for r in read.rows}
+    wanted = {f.row for f in findings if f.row is not None} - have
+    if not wanted:
+        return
+    for row in rows:
+        if row.row in wanted:
+            cells = {k: _shown(v) for k, v in row.values.items()}
+            read.rows.append(ReadRow(row.row, False, cells))
+    read.rows.sort(key=lambda r: r.row)
+
+
+def _shown(value: object) -> CellValue:
+    if isinstance(value, tuple):
+        return "、".join(str(v) for v in value)
+    if value is None or isinstance(value, str | int | float | bool | date):
+        return value
+    return str(value)
+
+
+def _stored_form(value: object) -> str:
+    return ",".join(value) if isinstance(value, tuple) else str(value)
+
+
+@functools.cache
+def _unchecked_limits(register: Register) -> tuple[tuple[str, int], ...]:
+    """The columns validation does not already keep within their length: free text and
+    codes are cut to the spec's max_length; phones, open enumerations and tags kept as
+    text are not, so they are checked against the database column here."""
+    spec = spec_of(register)
+    found = []
+    for key, limit in column_limits(register).items():
+        f = spec.field(key)
+        guaranteed = f.kind in (FieldKind.TEXT, FieldKind.CODE, FieldKind.USCC) and (
+            f.max_length is not None and f.max_length <= limit
+        )
+        closed_choice = f.kind is FieldKind.ENUM and f.closed
+        if not guaranteed and not closed_choice:
+            found.append((key, limit))
+    return tuple(found)
+
+
+# --- packing --------------------------------------------------------------------------------
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _from_json(key: str, value: object) -> object:
+    if value is None:
+        return None
+    if key in _DATES and isinstance(value, str):
+        return date.fromisoformat(value)
+    if key in _TAGS and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+class RowPacker:
+    """Compressed JSON of a file's rows, written as they come: the columns (the file's
+    fields), one array per row (Excel row, values in column order, and a trailing object
+    for a key only some rows have, such as a registration number found in the USCC
+    column), then the rows with an error. 100k rows never exist as one long string."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+        self._column_set = frozenset(self.columns)
+        self._compressor = zlib.compressobj(1)
+        head = orjson.dumps({"format": _FORMAT, "columns": self.columns})
+        self._out = [self._compressor.compress(head[:-1] + b',"rows":[')]
+        self._batch: list[list[object]] = []
+        self._count = 0
+
+    def add(self, row: int, values: Mapping[str, object]) -> None:
+        # Tuples become JSON arrays by themselves, dates ISO text (as date.isoformat).
+        line = [row, *map(values.get, self.columns)]
+        if values.keys() != self._column_set:
+            line.append({k: v for k, v in values.items() if k not in self.columns})
+        self._batch.append(line)
+        if len(self._batch) == _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            text = orjson.dumps(self._batch, default=_json_default)[1:-1]
+            self._out.append(self._compressor.compress(b"," + text if self._count else text))
+            self._count += len(self._batch)
+            self._batch = []
+
+    def finish(self, blocked: Iterable[int]) -> bytes:
+        self._flush()
+        tail = b'],"blocked":' + orjson.dumps(sorted(blocked)) + b"}"
+        self._out.append(self._compressor.compress(tail))
+        self._out.append(self._compressor.flush())
+        return b"".join(self._out)
+
+
+def unpack_rows(data: bytes) -> list[ImportRow]:
+    body = orjson.loads(zlib.decompress(data))
+    columns: list[str] = body["columns"]
+    # Format 1 (previews kept before format 2) carried each row's blocked flag after its
+    # number; format 2 lists the blocked rows at the end (known only once all are read).
+    first = 2 if body.get("format") == 1 else 1
+    blocked = set(body.get("blocked") or ())
+    width = len(columns) + first
+    special = [k for k in columns if k in _DATES or k in _TAGS]
+    lines: list[list[Any]] = body.pop("rows")
+    rows = []
+    for i, line in enumerate(lines):
+        lines[i] = None  # type: ignore[call-overload]  # the row's list goes as it is read
+        values: dict[str, object] = dict(zip(columns, line[first:width], strict=False))
+        for k in special:
+            values[k] = _from_json(k, values[k])
+        if len(line) > width:
+            values.update({k: _from_json(k, v) for k, v in line[width].items()})
+        is_blocked = bool(line[1]) if first == 2 else line[0] in blocked
+        rows.append(ImportRow(line[0], values, is_blocked))
+    return rows
+
+
+def pack_problems(problems: Sequence[ProblemInfo]) -> list[dict[str, Any]]:
+    return [p.as_json() for p in problems]
+
+
+def unpack_problems(data: Sequence[Mapping[str, Any]] | None) -> list[ProblemInfo]:
+    return [ProblemInfo.from_json(p) for p in data or ()]
