@@ -11,6 +11,7 @@ from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 import handlers.errors
+import handlers.fallback
 import handlers.gate
 import handlers.invitations
 import handlers.people
@@ -101,5 +102,7 @@ def build_application(
     handlers.units.register(app)
     handlers.invitations.register(app)
     handlers.people.register(app)
+    # Last of group 0: whatever no feature took gets an answer, never silence.
+    handlers.fallback.register(app)
     handlers.errors.register(app)
     return app

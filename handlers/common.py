@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot.i18n import N_
 from bot.services.errors import ServiceError
@@ -76,6 +77,31 @@ async def reply(
     return sent
 
 
+async def edit(
+    update: Update,
+    text: str | None,
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    html_mode: bool = False,
+) -> None:
+    """Change the message whose button was pressed: its text (None keeps the text and
+    changes only the buttons). Pressing the same button twice asks for the same message
+    again; Telegram answers "message is not modified", which is what we wanted anyway."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        if text is None:
+            await query.edit_message_reply_markup(markup)
+        else:
+            await query.edit_message_text(
+                text, reply_markup=markup, parse_mode=ParseMode.HTML if html_mode else None
+            )
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
+
+
 async def answer(
     update: Update, context: DsrContext, text: str | None = None, *, alert: bool = False
 ) -> bool:
@@ -102,21 +128,9 @@ def actor(context: DsrContext) -> Profile:
     return context.actor
 
 
-def callback_int(data: str | None, prefix: str) -> int | None:
-    """The integer after ``prefix`` in callback data, or None when it is malformed."""
-    if data is None or not data.startswith(prefix):
-        return None
-    tail = data[len(prefix) :]
-    return int(tail) if tail.isdigit() else None
-
-
 def user_label(update: Update) -> str:
     user = update.effective_user
     return user.full_name if user else ""
-
-
-def noop(*_: Any) -> None:
-    return None
 
 
 Handler = Callable[[Update, DsrContext], Coroutine[Any, Any, None]]

@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.i18n import locale_from_telegram, supported, translator
 from bot.services.people import profiles as people
+from handlers import callbacks
 from handlers.common import answer, call
 from handlers.context import DsrContext
 
@@ -24,7 +25,6 @@ USER_DATA_LOCALE = "locale"
 # What someone who has not joined may still do: open an invitation, read how to join,
 # choose the language those words are in.
 GUEST_COMMANDS = frozenset({"start", "lang", "help"})
-GUEST_CALLBACK_PREFIXES = ("lang:",)
 
 log = logging.getLogger("dsr.gate")
 
@@ -39,8 +39,8 @@ def _command(update: Update) -> str | None:
 
 def guest_may(update: Update) -> bool:
     if update.callback_query is not None:
-        data = update.callback_query.data or ""
-        return data.startswith(GUEST_CALLBACK_PREFIXES)
+        data = update.callback_query.data
+        return any(button.matches(data) for button in callbacks.GUEST_BUTTONS)
     return _command(update) in GUEST_COMMANDS
 
 

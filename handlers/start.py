@@ -1,20 +1,19 @@
-"""/start (and joining by link), /help, /lang and /cancel."""
+"""/start (and joining by link), /help and /lang."""
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, translator
 from bot.services.people import menus
 from bot.services.people import profiles as people
-from handlers.common import answer, call, reply
+from handlers import callbacks
+from handlers.common import answer, call, edit, reply
 from handlers.context import DsrContext
 from handlers.gate import USER_DATA_LOCALE, join_explanation
 from handlers.invitations import join
 from handlers.menus import refresh_menu
-
-LANG_CALLBACK = "lang:"
 
 
 def _roles(context: DsrContext) -> frozenset[str]:
@@ -64,7 +63,7 @@ async def show_help(update: Update, context: DsrContext) -> None:
 
 async def choose_language(update: Update, context: DsrContext) -> None:
     buttons = [
-        InlineKeyboardButton(LANGUAGE_NAMES[locale], callback_data=f"{LANG_CALLBACK}{locale}")
+        InlineKeyboardButton(LANGUAGE_NAMES[locale], callback_data=callbacks.LANGUAGE.data(locale))
         for locale in SUPPORTED_LOCALES
     ]
     await reply(
@@ -73,11 +72,10 @@ async def choose_language(update: Update, context: DsrContext) -> None:
 
 
 async def language_chosen(update: Update, context: DsrContext) -> None:
-    query = update.callback_query
     user = update.effective_user
-    if query is None or query.data is None or user is None:
+    if user is None:
         return
-    locale = query.data.removeprefix(LANG_CALLBACK)
+    locale = callbacks.LANGUAGE.word_arg(context, "locale")
     if locale not in SUPPORTED_LOCALES:
         await answer(update, context)
         return
@@ -87,21 +85,14 @@ async def language_chosen(update: Update, context: DsrContext) -> None:
         context.user_data[USER_DATA_LOCALE] = locale
     context.t = translator(locale)
     await answer(update, context)
-    await query.edit_message_text(
-        context.t._("Language set: {language}.", language=LANGUAGE_NAMES[locale])
-    )
+    await edit(update, context.t._("Language set: {language}.", language=LANGUAGE_NAMES[locale]))
     roles = _roles(context)
     if roles:
         await refresh_menu(context, user.id, roles, locale)
-
-
-async def cancel(update: Update, context: DsrContext) -> None:
-    await reply(update, context.t._("There is nothing to cancel."))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", show_help))
     app.add_handler(CommandHandler("lang", choose_language))
-    app.add_handler(CallbackQueryHandler(language_chosen, pattern=f"^{LANG_CALLBACK}"))
-    app.add_handler(CommandHandler("cancel", cancel))
+    app.add_handler(callbacks.LANGUAGE.handler(language_chosen))

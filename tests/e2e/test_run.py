@@ -36,7 +36,7 @@ async def test_start_help_lang_in_both_languages(database_url: str, tmp_path: Pa
 
         since = fake.mark()
         message_id = en_lang.result["message_id"]
-        fake.press_button(EN_USER, message_id, "lang:zh_Hans", language_code="en")
+        fake.press_button(EN_USER, message_id, "1:lang:zh_Hans", language_code="en")
         switched = await fake.wait_for(_reply_to(EN_USER, since), timeout=20, since=since)
         after = await _ask(fake, EN_USER, "/help", "en")
 

@@ -116,19 +116,11 @@ def add_unit(database: Database, actor: Profile | None, code: str, name: str) ->
     """Create a member unit. ``actor`` None means the command line (an operator)."""
     if actor is not None:
         require_office(actor)
-    code = code.strip().upper()
-    name = name.strip()
-    if not UNIT_CODE.match(code):
-        raise ServiceError(
-            N_("A unit code is 1–32 letters, digits, “-” or “_”, like SCJG; “{code}” is not."),
-            code=code,
-        )
-    if not name or len(name) > 200:
-        raise ServiceError(N_("A unit needs a name of at most 200 characters."))
+    code = _unit_code_form(code)
+    name = unit_name_form(name)
     with database.unit_of_work() as uow:
         session = uow.session
-        if session.execute(select(Unit.id).where(Unit.code == code)).first():
-            raise ServiceError(N_("A unit with the code {code} already exists."), code=code)
+        _refuse_taken_code(session, code)
         unit = Unit(code=code, name=name)
         session.add(unit)
         session.flush()
@@ -141,6 +133,38 @@ def add_unit(database: Database, actor: Profile | None, code: str, name: str) ->
         )
         uow.commit()
         return UnitInfo(unit.id, unit.code, unit.name, 0, 0)
+
+
+def check_new_unit_code(database: Database, actor: Profile, code: str) -> str:
+    """The code as it would be stored, or a refusal: for a chat that asks the code first
+    and the name after (add_unit checks both again when it writes)."""
+    require_office(actor)
+    code = _unit_code_form(code)
+    with reading(database) as session:
+        _refuse_taken_code(session, code)
+    return code
+
+
+def _unit_code_form(code: str) -> str:
+    code = code.strip().upper()
+    if not UNIT_CODE.match(code):
+        raise ServiceError(
+            N_("A unit code is 1–32 letters, digits, “-” or “_”, like SCJG; “{code}” is not."),
+            code=code,
+        )
+    return code
+
+
+def unit_name_form(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ServiceError(N_("A unit needs a name of at most 200 characters."))
+    return name
+
+
+def _refuse_taken_code(session: Session, code: str) -> None:
+    if session.execute(select(Unit.id).where(Unit.code == code)).first():
+        raise ServiceError(N_("A unit with the code {code} already exists."), code=code)
 
 
 def list_units(database: Database) -> list[UnitInfo]:

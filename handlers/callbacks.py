@@ -1,0 +1,127 @@
+"""Callback data: what a button carries back when it is pressed (docs/architecture.md,
+"Chat patterns").
+
+Every button is made from a ``Button`` kind declared here, so the data is short, ASCII,
+at most 64 bytes (Telegram's limit) and versioned: ``1:inv.re:42`` is version 1 of the
+"resend invitation" button for invitation 42. A handler is registered once per kind with
+``Button.handler``, which routes by PTB's ``pattern=``; the handler reads its arguments
+from ``context.matches`` through ``Button.args``, never by splitting ``query.data``.
+
+The data says *what was pressed*, never *who may press it*: every press is authorised
+again by the gate and the service it calls. A press that no kind matches (a malformed,
+forged or outdated button, e.g. from before a change of this format) is answered by
+``unknown_press``, registered last, so the phone's spinner never keeps turning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Final, Literal, TypeVar
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from handlers.common import answer
+from handlers.context import DsrContext
+
+VERSION: Final = "1"
+# Telegram refuses callback data over 64 bytes.
+MAX_BYTES: Final = 64
+
+FieldKind = Literal["int", "word"]
+_FIELD_PATTERNS: Final[dict[FieldKind, str]] = {"int": r"\d{1,18}", "word": r"[A-Za-z_]{1,16}"}
+
+RT = TypeVar("RT")
+
+
+@dataclass(frozen=True)
+class Button:
+    """One kind of button: a short action name and the named fields it carries."""
+
+    action: str
+    fields: tuple[tuple[str, FieldKind], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z]{1,8}(\.[a-z]{1,8})?", self.action):
+            raise ValueError(f"button action {self.action!r}: lowercase ASCII, 'word.word'")
+
+    @property
+    def prefix(self) -> str:
+        return f"{VERSION}:{self.action}"
+
+    def data(self, *values: int | str) -> str:
+        """The callback data for one button of this kind."""
+        if len(values) != len(self.fields):
+            raise ValueError(f"{self.action} takes {len(self.fields)} values")
+        parts = [self.prefix]
+        for value, (name, kind) in zip(values, self.fields, strict=True):
+            text = str(value)
+            if not re.fullmatch(_FIELD_PATTERNS[kind], text):
+                raise ValueError(f"{self.action}.{name}: {text!r} is not a {kind}")
+            parts.append(text)
+        data = ":".join(parts)
+        if len(data.encode("ascii")) > MAX_BYTES:
+            raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+        return data
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        fields = "".join(f":(?P<{name}>{_FIELD_PATTERNS[kind]})" for name, kind in self.fields)
+        return re.compile(f"^{re.escape(self.prefix)}{fields}$")
+
+    def handler(
+        self, callback: Callable[[Update, DsrContext], Coroutine[Any, Any, RT]]
+    ) -> CallbackQueryHandler[DsrContext, RT]:
+        return CallbackQueryHandler(callback, pattern=self.pattern)
+
+    def matches(self, data: str | None) -> bool:
+        return data is not None and self.pattern.match(data) is not None
+
+    def int_arg(self, context: DsrContext, name: str) -> int:
+        """An integer field of the press being handled (the pattern guarantees its form)."""
+        return int(self._match(context).group(name))
+
+    def word_arg(self, context: DsrContext, name: str) -> str:
+        return self._match(context).group(name)
+
+    def _match(self, context: DsrContext) -> re.Match[str]:
+        matches = context.matches or []
+        if not matches:
+            raise RuntimeError(f"{self.action}: handler reached without a pattern match")
+        return matches[0]
+
+
+# --- every kind of button the bot shows -----------------------------------------------------
+# One place, so a reader sees them all and two features never pick the same name.
+
+LANGUAGE = Button("lang", (("locale", "word"),))
+UNIT_INVITE = Button("unit.inv", (("unit", "int"),))
+UNIT_ADD_CONFIRM = Button("unit.add")
+UNIT_ADD_CANCEL = Button("unit.no")
+INSPECTOR_INVITE = Button("insp.inv", (("inspector", "int"),))
+INSPECTORS_INVITE_ALL = Button("insp.all", (("unit", "int"),))
+INVITE_RESEND = Button("inv.re", (("invite", "int"),))
+INVITE_REVOKE = Button("inv.rv", (("invite", "int"),))
+PERSON_REMOVE = Button("ppl.rm", (("user", "int"),))
+PERSON_REMOVE_CONFIRM = Button("ppl.ok", (("user", "int"),))
+PERSON_KEEP = Button("ppl.no")
+
+# What someone who has not joined may press: choosing their language.
+GUEST_BUTTONS: Final = (LANGUAGE,)
+
+
+async def unknown_press(update: Update, context: DsrContext) -> None:
+    """A press no handler took: say so, never leave the spinner turning."""
+    await answer(
+        update,
+        context,
+        context.t._("This button no longer works. Send /help to see what you can do."),
+        alert=True,
+    )
+
+
+def register_fallback(app: Application) -> None:  # type: ignore[type-arg]
+    """Register last: PTB gives a press to the first handler of group 0 that matches."""
+    app.add_handler(CallbackQueryHandler(unknown_press))

@@ -1,0 +1,5 @@
+"""Member units: the list, and adding one (a persistent conversation)."""
+
+from handlers.units.chat import register
+
+__all__ = ["register"]
