@@ -18,6 +18,7 @@ import handlers.people
 import handlers.start
 import handlers.units
 from bot.config import Settings
+from bot.i18n import require_catalogs
 from bot.persistence import DatabasePersistence
 from bot.sender import OutboxSender
 from handlers.context import BotData, DsrContext
@@ -68,6 +69,7 @@ def build_application(
     clock: Callable[[], datetime] | None = None,
 ) -> DsrApplication:
     """Build the bot. ``request`` replaces HTTP (the offline transport of console, demo, tests)."""
+    require_catalogs()  # never a Chinese-first bot that silently speaks English
     quiet_http_logs()
     token = OFFLINE_TOKEN if request is not None else settings.require_token()
     builder = (

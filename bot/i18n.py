@@ -2,7 +2,9 @@
 
 Message ids are English sentences with named ``{placeholders}``; zh_Hans is the default
 language and en the second. Catalogs are read from ``locales/<locale>/LC_MESSAGES/messages.po``
-and compiled in memory at first use, so a .po edit needs no build step.
+(in a checkout; an installed wheel carries the same files as ``bot/locales``) and compiled in
+memory at first use, so a .po edit needs no build step. A missing catalog stops the start
+(``require_catalogs``): a Chinese-first bot must never fall back to English in silence.
 
 Marking for extraction (see ``babel.cfg``): ``t._("…")``, ``t.n_("…", "…", n)`` and ``N_("…")``
 for strings translated later (reason tables, menus).
@@ -25,7 +27,11 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# Installed from a wheel: bot/locales (pyproject maps it there); in a checkout: locales/.
+_LOCALE_DIRS = (
+    Path(__file__).resolve().parent / "locales",
+    Path(__file__).resolve().parent.parent / "locales",
+)
 DEFAULT_LOCALE = "zh_Hans"
 SUPPORTED_LOCALES = ("zh_Hans", "en")
 # The two-letter code Telegram's setMyCommands and our /lang buttons use for each locale.
@@ -54,11 +60,28 @@ def locale_from_telegram(language_code: str | None, default: str = DEFAULT_LOCAL
     return default
 
 
+class MissingCatalogError(RuntimeError):
+    """A language's catalog is not where the bot looks for it (a broken install)."""
+
+
+def _po_path(locale: str) -> Path:
+    relative = Path(locale) / "LC_MESSAGES" / "messages.po"
+    for directory in _LOCALE_DIRS:
+        if (directory / relative).is_file():
+            return directory / relative
+    searched = ", ".join(str(d) for d in _LOCALE_DIRS)
+    raise MissingCatalogError(f"no {locale} message catalog ({relative}) under {searched}")
+
+
+def require_catalogs() -> None:
+    """Fail now, with the path searched, if any language's catalog is missing."""
+    for locale in SUPPORTED_LOCALES:
+        _catalog(locale)
+
+
 @cache
 def _catalog(locale: str) -> NullTranslations:
-    po_path = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if not po_path.exists():
-        return NullTranslations()
+    po_path = _po_path(locale)
     with po_path.open("rb") as handle:
         catalog = read_po(handle, locale=locale)
     buffer = io.BytesIO()

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from bot.cli import draws, plans, registers, system
 from bot.cli.support import CliError
+from bot.i18n import MissingCatalogError, require_catalogs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        require_catalogs()
+    except MissingCatalogError as exc:
+        print(f"dsr: {exc}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
