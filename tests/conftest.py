@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -86,3 +87,7 @@ def sqlite_db(tmp_path: Path, _sqlite_template: Path) -> Iterator[Database]:
     database = Database(f"sqlite:///{path}")
     yield database
     database.dispose()
+
+
+# The office's time zone in tests (DSR_TIMEZONE's default); services take it from callers.
+TZ = ZoneInfo("Asia/Shanghai")

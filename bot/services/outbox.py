@@ -12,10 +12,9 @@ Telegram-free: the payload is Bot API JSON.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -39,11 +38,12 @@ class QuietHoursConfig(Protocol):
 
 @dataclass(frozen=True)
 class QuietHours:
-    """Quiet hours as plain values (the defaults are the design's: 21:00–08:00 Shanghai)."""
+    """Quiet hours as plain values: 21:00–08:00 by default, in the office's time zone
+    (always the caller's: Settings.tz, from DSR_TIMEZONE)."""
 
+    tz: tzinfo
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
-    tz: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
 
 def is_quiet(local: time, start: time, end: time) -> bool:

@@ -15,6 +15,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.demo_city import OFFICE
 from bot.offline import OfflineBot, Person
+from bot.services.outbox import QuietHours
 from bot.services.people import access, invites, joining, membership
 from bot.services.people import profiles as people
 from bot.services.people.invites import InvitePolicy
@@ -22,6 +23,7 @@ from bot.services.people.notices import NoticeContext
 from bot.services.people.profiles import Profile
 from handlers import callbacks
 from storage.db import Database
+from tests.conftest import TZ
 
 STRANGER = Person(9100, "路人", "zh-hans")
 LIAISON_A = Person(2101, "甲联络员", "zh-hans")
@@ -45,7 +47,7 @@ def _profile(db: Database, telegram_id: int) -> Profile:
 @pytest.fixture
 def city(bot: OfflineBot, db: Database) -> dict[str, object]:
     now = datetime.now(UTC)
-    policy = InvitePolicy(bot_id=bot.fake.bot_user["id"], days=14, now=now)
+    policy = InvitePolicy(bot_id=bot.fake.bot_user["id"], days=14, now=now, quiet=QuietHours(TZ))
     a = membership.add_unit(db, None, "AAA", "甲单位秘密名称")
     b = membership.add_unit(db, None, "BBB", "乙单位")
     insp_a = membership.add_inspector(db, None, "AAA", "甲检查员", "41000011")
@@ -207,6 +209,8 @@ async def test_removed_people_are_refused(
     bot: OfflineBot, db: Database, city: dict[str, object]
 ) -> None:
     office = _profile(db, OFFICE.telegram_id)
-    access.remove_person(db, office, int(str(city["user_a"])), NoticeContext(datetime.now(UTC)))
+    access.remove_person(
+        db, office, int(str(city["user_a"])), NoticeContext(datetime.now(UTC), QuietHours(TZ))
+    )
     calls = await bot.say(INSPECTOR_A, "/me")
     assert "使用权限已终止" in _visible(calls)

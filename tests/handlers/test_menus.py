@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 
 from bot.demo_city import OFFICE
 from bot.offline import OfflineBot, Person
+from bot.services.outbox import QuietHours
 from bot.services.people import invites, membership
 from bot.services.people import profiles as people
 from bot.services.people.invites import InvitePolicy
 from storage.db import Database
+from tests.conftest import TZ
 
 LIAISON = Person(2201, "王芳", "zh-hans")
 INSPECTOR = Person(3201, "李强", "en")
@@ -31,7 +33,9 @@ async def test_menus_follow_role_and_language(bot: OfflineBot, db: Database) -> 
     membership.add_inspector(db, None, "SCJG", "李强", "41000001")
     office = people.load_profile(db, OFFICE.telegram_id, [OFFICE.telegram_id])
     assert office is not None
-    policy = InvitePolicy(bot_id=bot.fake.bot_user["id"], days=14, now=datetime.now(UTC))
+    policy = InvitePolicy(
+        bot_id=bot.fake.bot_user["id"], days=14, now=datetime.now(UTC), quiet=QuietHours(TZ)
+    )
     link = invites.invite_liaison(db, office, unit.id, policy)
     await bot.say(LIAISON, f"/start {link.code}")
     liaison_commands, liaison_texts = _menu(bot, LIAISON.telegram_id)

@@ -26,7 +26,7 @@ from bot.transport import OfflineRequest
 from storage import outbox
 from storage.db import Database, reading
 from storage.models import OutboxMessage, User
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, TZ
 
 pytestmark = [
     # PTB 22 reads RetryAfter.retry_after when it builds the exception, which warns about
@@ -445,7 +445,7 @@ async def test_quiet_hours_hold_ordinary_notices_and_silence_urgent_ones(
     clock.set(night)
     with db.unit_of_work() as uow:
         notify(
-            uow.session, key="plan", chat_id=ALICE, text="明日计划", now=night, quiet=QuietHours()
+            uow.session, key="plan", chat_id=ALICE, text="明日计划", now=night, quiet=QuietHours(TZ)
         )
         notify(
             uow.session,

@@ -11,9 +11,10 @@ import json
 import subprocess
 import sys
 import zlib
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -42,6 +43,7 @@ from storage.models import (
     UnitEntity,
 )
 from storage.xlsx_draws import certificate_workbook
+from tests.conftest import TZ
 from tests.support.city import (
     NOW,
     SHANGHAI,
@@ -151,8 +153,8 @@ def _busy_task(db: Database, seeds: Seeds) -> draws.DrawResult:
         ),
         TODAY,
     )
-    draws.run_targets_draw(db, None, "WG-2026-050", now=NOW, token_hex=seeds)
-    return draws.run_inspectors_draw(db, None, "WG-2026-050", now=NOW, token_hex=seeds)
+    draws.run_targets_draw(db, None, "WG-2026-050", now=NOW, token_hex=seeds, tz=TZ)
+    return draws.run_inspectors_draw(db, None, "WG-2026-050", now=NOW, token_hex=seeds, tz=TZ)
 
 
 # --- the whole flow ---------------------------------------------------------------------------
@@ -172,7 +174,7 @@ def test_joint_task_targets_inspectors_replacement_redraw(
     )
 
     # targets: strata from the lead unit, else the partner; a joint pool is the union
-    targets = draws.run_targets_draw(db, None, CODE, now=NOW, token_hex=seeds)
+    targets = draws.run_targets_draw(db, None, CODE, now=NOW, token_hex=seeds, tz=TZ)
     record = draws.show_draw(db, targets.id)
     strata = {e["key"]: e["stratum"] for e in record["pool"]}
     assert len(strata) == 28  # 24 of SCJG, 4 more of SWJ (10 shared)
@@ -186,7 +188,7 @@ def test_joint_task_targets_inspectors_replacement_redraw(
     assert_verifies_both_ways(db, tmp_path, targets.id)
 
     # inspectors: eligibility, unit-first picks, conflicts, leader first
-    inspectors = draws.run_inspectors_draw(db, None, CODE, now=NOW, token_hex=seeds)
+    inspectors = draws.run_inspectors_draw(db, None, CODE, now=NOW, token_hex=seeds, tz=TZ)
     record = draws.show_draw(db, inspectors.id)
     pool = {e["key"]: e["unit"] for e in record["pool"]}
     expected = {f"SC{n:03d}" for n in range(1, 11)} | {f"SW{n:03d}" for n in range(1, 7)}
@@ -238,7 +240,7 @@ def test_joint_task_targets_inspectors_replacement_redraw(
         )
         uow.commit()
     replaced = draws.replace_member(
-        db, None, CODE, team.team, recused.lower(), "与检查对象有利害关系", NOW
+        db, None, CODE, team.team, recused.lower(), "与检查对象有利害关系", NOW, tz=TZ
     )
     assert (replaced.replaced, replaced.replacement) == (recused, free_swj[1])
     reasons = {key: (why, detail) for key, why, detail in replaced.passed_over}
@@ -274,7 +276,7 @@ def test_joint_task_targets_inspectors_replacement_redraw(
     # a second replacement on the same team (its leader) starts from the team as it
     # stands, and the replacement leads it
     leader = after[0]
-    second = draws.replace_member(db, None, CODE, team.team, leader, "出差", NOW)
+    second = draws.replace_member(db, None, CODE, team.team, leader, "出差", NOW, tz=TZ)
     assert second.teams[0].members == (second.replacement, *after[1:])
     assert recused in {k for k, why, _ in second.passed_over if why == "placed"}
     with reading(db) as session:
@@ -285,7 +287,9 @@ def test_joint_task_targets_inspectors_replacement_redraw(
     assert_verifies_both_ways(db, tmp_path, second.id)
 
     # redraw: new records supersede; the old rows stay, their assignments and teams go
-    redrawn = draws.redraw(db, None, CODE, "风险分类数据更新后重新抽取", NOW, token_hex=seeds)
+    redrawn = draws.redraw(
+        db, None, CODE, "风险分类数据更新后重新抽取", NOW, token_hex=seeds, tz=TZ
+    )
     assert [(r.purpose, r.supersedes_id) for r in redrawn] == [
         ("targets", targets.id),
         ("inspectors", inspectors.id),
@@ -314,7 +318,7 @@ def test_joint_task_targets_inspectors_replacement_redraw(
     for result in redrawn:
         assert_verifies_both_ways(db, tmp_path, result.id)
     assert (
-        draws.redraw(db, None, CODE, "组员调整", NOW, purpose="inspectors", token_hex=seeds)[
+        draws.redraw(db, None, CODE, "组员调整", NOW, purpose="inspectors", token_hex=seeds, tz=TZ)[
             0
         ].supersedes_id
         == redrawn[1].id
@@ -343,22 +347,22 @@ def inspectors_task_id(db: Database) -> int:
 
 def test_pool_commitment_shown_before_the_seed(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(), TODAY)
-    shown = draws.commit_pool(db, None, CODE, "targets", NOW)
+    shown = draws.commit_pool(db, None, CODE, "targets", NOW, tz=TZ)
     assert shown.size == 24
     result = draws.run_targets_draw(
-        db, None, CODE, now=NOW, commitment_id=shown.commitment_id, token_hex=Seeds()
+        db, None, CODE, now=NOW, commitment_id=shown.commitment_id, token_hex=Seeds(), tz=TZ
     )
     assert (result.pool_size, result.pool_digest) == (shown.size, shown.digest)
     with reading(db) as session:
         linked = session.get_one(PoolCommitment, shown.commitment_id).draw_id
     assert linked == result.id
 
-    first = draws.commit_pool(db, None, CODE, "inspectors", NOW)
-    second = draws.commit_pool(db, None, CODE, "inspectors", NOW)
+    first = draws.commit_pool(db, None, CODE, "inspectors", NOW, tz=TZ)
+    second = draws.commit_pool(db, None, CODE, "inspectors", NOW, tz=TZ)
     assert first.digest == second.digest
     with pytest.raises(DrawRefused) as err:  # not the latest one shown
         draws.run_inspectors_draw(
-            db, None, CODE, now=NOW, commitment_id=first.commitment_id, token_hex=Seeds()
+            db, None, CODE, now=NOW, commitment_id=first.commitment_id, token_hex=Seeds(), tz=TZ
         )
     assert err.value.params == {"code": CODE}
     with db.unit_of_work() as uow:  # the pool changes after it was shown
@@ -373,7 +377,7 @@ def test_pool_commitment_shown_before_the_seed(db: Database, city: City) -> None
         uow.commit()
     with pytest.raises(DrawRefused) as err:
         draws.run_inspectors_draw(
-            db, None, CODE, now=NOW, commitment_id=second.commitment_id, token_hex=Seeds()
+            db, None, CODE, now=NOW, commitment_id=second.commitment_id, token_hex=Seeds(), tz=TZ
         )
     assert err.value.params["shown_size"] == second.size
     assert err.value.params["size"] == second.size - 1
@@ -382,10 +386,10 @@ def test_pool_commitment_shown_before_the_seed(db: Database, city: City) -> None
 
 def test_a_targets_pool_that_changed_is_refused(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(), TODAY)
-    shown = draws.commit_pool(db, None, CODE, "targets", NOW)
+    shown = draws.commit_pool(db, None, CODE, "targets", NOW, tz=TZ)
     add_entity(db, city, "SCJG", 30, "B")
     with pytest.raises(DrawRefused):
-        draws.run_targets_draw(db, None, CODE, now=NOW, commitment_id=shown.commitment_id)
+        draws.run_targets_draw(db, None, CODE, now=NOW, commitment_id=shown.commitment_id, tz=TZ)
     assert _count(db, Draw) == 0 and plans.get_task(db, CODE).status == "planned"
 
 
@@ -395,11 +399,11 @@ def test_a_targets_pool_that_changed_is_refused(db: Database, city: City) -> Non
 def test_seed_from_a_ceremony_and_given_seeds(db: Database, city: City, tmp_path: Path) -> None:
     plans.create_task(db, None, spec(), TODAY)
     typed = " 第２０２６１５０期 福彩３Ｄ 开奖号码 3 7 1 "
-    result = draws.run_targets_draw(db, None, CODE, now=NOW, seed_input=typed)
+    result = draws.run_targets_draw(db, None, CODE, now=NOW, seed_input=typed, tz=TZ)
     expected = hashlib.sha256("第2026150期 福彩3D 开奖号码 3 7 1".encode()).hexdigest()
     assert (result.seed, result.seed_input) == (expected, typed)
     given = "AB" * 32
-    inspectors = draws.run_inspectors_draw(db, None, CODE, now=NOW, seed=given)
+    inspectors = draws.run_inspectors_draw(db, None, CODE, now=NOW, seed=given, tz=TZ)
     assert inspectors.seed == given.lower() and inspectors.seed_input is None
     assert_verifies_both_ways(db, tmp_path, inspectors.id)
 
@@ -412,7 +416,7 @@ def test_bad_seeds_are_refused(
 ) -> None:
     plans.create_task(db, None, spec(), TODAY)
     with pytest.raises(ServiceError):
-        draws.run_targets_draw(db, None, CODE, now=NOW, seed=seed, seed_input=seed_input)
+        draws.run_targets_draw(db, None, CODE, now=NOW, seed=seed, seed_input=seed_input, tz=TZ)
     assert _count(db, Draw) == 0 and _count(db, PoolCommitment) == 0
 
 
@@ -431,7 +435,7 @@ def _nothing_stored(db: Database) -> None:
 def test_too_few_targets_names_each_stratum(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(sampling=plans.parse_sampling("A=5,B=3,D=3")), TODAY)
     with pytest.raises(DrawRefused) as err:
-        draws.run_targets_draw(db, None, CODE, now=NOW)
+        draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     assert err.value.params == {"code": CODE}
     assert [params for _, params in err.value.lines] == [
         {"stratum": "A", "requested": 5, "available": 4},
@@ -444,7 +448,7 @@ def test_too_few_targets_names_each_stratum(db: Database, city: City) -> None:
 def test_an_empty_filter_result(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(target_filters=TargetFilters(industries=("采矿",))), TODAY)
     with pytest.raises(DrawRefused) as err:
-        draws.run_targets_draw(db, None, CODE, now=NOW)
+        draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     assert err.value.params == {"code": CODE, "units": "SCJG"}
     _nothing_stored(db)
 
@@ -453,34 +457,47 @@ def test_a_window_in_the_past(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(), TODAY)
     later = datetime(2026, 6, 20, 0, 5, tzinfo=SHANGHAI)
     with pytest.raises(DrawRefused) as err:
-        draws.run_targets_draw(db, None, CODE, now=later)
+        draws.run_targets_draw(db, None, CODE, now=later, tz=TZ)
     assert err.value.params == {"code": CODE, "end": "2026-06-19", "today": "2026-06-20"}
     _nothing_stored(db)
     # the last day of the window still draws (in Shanghai time: 23:59 UTC is the next day)
-    draws.run_targets_draw(db, None, CODE, now=datetime(2026, 6, 19, 15, 0, tzinfo=SHANGHAI))
+    draws.run_targets_draw(db, None, CODE, now=datetime(2026, 6, 19, 15, 0, tzinfo=SHANGHAI), tz=TZ)
+
+
+def test_the_draw_follows_the_offices_time_zone(db: Database, city: City) -> None:
+    """DSR_TIMEZONE decides the draw's day and the record's clock, not a zone in the code."""
+    plans.create_task(db, None, spec(), TODAY)
+    pacific = ZoneInfo("America/Los_Angeles")
+    # 2026-06-20 05:00 UTC: already the 20th in Shanghai (window over), still the 19th in
+    # Los Angeles, where the window's last day is not over.
+    moment = datetime(2026, 6, 20, 5, 0, tzinfo=UTC)
+    with pytest.raises(DrawRefused):
+        draws.run_targets_draw(db, None, CODE, now=moment, tz=TZ)
+    drawn = draws.run_targets_draw(db, None, CODE, now=moment, tz=pacific)
+    assert draws.show_draw(db, drawn.id)["at"] == "2026-06-19T22:00:00-07:00"
 
 
 def test_a_task_is_drawn_once(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(), TODAY)
     with pytest.raises(DrawRefused) as err:
-        draws.run_inspectors_draw(db, None, CODE, now=NOW)
+        draws.run_inspectors_draw(db, None, CODE, now=NOW, tz=TZ)
     assert err.value.params == {"code": CODE}
-    first = draws.run_targets_draw(db, None, CODE, now=NOW)
+    first = draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     with pytest.raises(DrawRefused) as err:
-        draws.run_targets_draw(db, None, CODE, now=NOW)
+        draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     assert err.value.params == {"code": CODE, "id": first.id}
-    inspectors = draws.run_inspectors_draw(db, None, CODE, now=NOW)
+    inspectors = draws.run_inspectors_draw(db, None, CODE, now=NOW, tz=TZ)
     with pytest.raises(DrawRefused) as err:
-        draws.run_inspectors_draw(db, None, CODE, now=NOW)
+        draws.run_inspectors_draw(db, None, CODE, now=NOW, tz=TZ)
     assert err.value.params == {"code": CODE, "id": inspectors.id}
     assert _count(db, Draw) == 2
 
 
 def test_too_few_inspectors_names_each_unit(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(partner_codes=("SWJ", "HB"), team_size=3), TODAY)
-    draws.run_targets_draw(db, None, CODE, now=NOW)
+    draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     with pytest.raises(DrawRefused) as err:
-        draws.run_inspectors_draw(db, None, CODE, now=NOW)
+        draws.run_inspectors_draw(db, None, CODE, now=NOW, tz=TZ)
     assert err.value.params == {
         "code": CODE,
         "needed": 9,
@@ -512,11 +529,11 @@ def test_conflicts_can_leave_a_team_short(db: Database, city: City) -> None:
         ),
         TODAY,
     )
-    draws.run_targets_draw(db, None, CODE, now=NOW)
+    draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     for n in range(2, 11):  # only SC001 has no conflict with entity 12
         declare_conflict(db, city, f"SC{n:03d}", 12)
     with pytest.raises(DrawRefused) as err:
-        draws.run_inspectors_draw(db, None, CODE, now=NOW)
+        draws.run_inspectors_draw(db, None, CODE, now=NOW, tz=TZ)
     assert [params for _, params in err.value.lines] == [
         {
             "team": 1,
@@ -535,9 +552,9 @@ def test_only_the_office_draws(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(), TODAY)
     liaison = Profile(7, None, "x", None, False, city.units["SCJG"], "SCJG", "", None, True)
     with pytest.raises(NotAllowedError):
-        draws.run_targets_draw(db, liaison, CODE, now=NOW)
+        draws.run_targets_draw(db, liaison, CODE, now=NOW, tz=TZ)
     office = Profile(8, None, "o", None, True, None, None, None, None, True)
-    result = draws.run_targets_draw(db, office, CODE, now=NOW)
+    result = draws.run_targets_draw(db, office, CODE, now=NOW, tz=TZ)
     assert draws.show_draw(db, result.id)["actor"] == "tg:8"
 
 
@@ -549,10 +566,10 @@ def test_busy_inspectors_are_free_again_when_their_task_is_cancelled(
 ) -> None:
     busy = set(_busy_task(db, Seeds()).teams[0].members)
     plans.create_task(db, None, spec(), TODAY)
-    draws.run_targets_draw(db, None, CODE, now=NOW)
-    first = draws.commit_pool(db, None, CODE, "inspectors", NOW)
+    draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
+    first = draws.commit_pool(db, None, CODE, "inspectors", NOW, tz=TZ)
     plans.cancel_task(db, None, "WG-2026-050", "取消")
-    second = draws.commit_pool(db, None, CODE, "inspectors", NOW)
+    second = draws.commit_pool(db, None, CODE, "inspectors", NOW, tz=TZ)
     assert second.size == first.size + len(busy) == 10
 
 
@@ -566,16 +583,16 @@ def test_inspector_filters(db: Database, city: City) -> None:
         ),
         TODAY,
     )
-    draws.run_targets_draw(db, None, CODE, now=NOW)
+    draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     with pytest.raises(DrawRefused) as err:  # no SWJ inspector has 食品 expertise
-        draws.run_inspectors_draw(db, None, CODE, now=NOW)
+        draws.run_inspectors_draw(db, None, CODE, now=NOW, tz=TZ)
     swj = next(p for _, p in err.value.lines if p["unit"] == "SWJ")
     assert (swj["eligible"], swj["filtered"]) == (0, 7)  # SW007 is away as well
 
 
 def test_not_already_drawn_this_year(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(code="A-1", sampling=plans.parse_sampling("5")), TODAY)
-    first = draws.run_targets_draw(db, None, "A-1", now=NOW)
+    first = draws.run_targets_draw(db, None, "A-1", now=NOW, tz=TZ)
     plans.create_task(
         db,
         None,
@@ -587,10 +604,10 @@ def test_not_already_drawn_this_year(db: Database, city: City) -> None:
         TODAY,
     )
     plans.create_task(db, None, spec(code="A-3", sampling=plans.parse_sampling("1")), TODAY)
-    excluding = draws.commit_pool(db, None, "A-2", "targets", NOW)
-    including = draws.commit_pool(db, None, "A-3", "targets", NOW)
+    excluding = draws.commit_pool(db, None, "A-2", "targets", NOW, tz=TZ)
+    including = draws.commit_pool(db, None, "A-3", "targets", NOW, tz=TZ)
     assert (excluding.size, including.size) == (19, 24)
-    second = draws.run_targets_draw(db, None, "A-2", now=NOW)
+    second = draws.run_targets_draw(db, None, "A-2", now=NOW, tz=TZ)
     pool = {e["key"] for e in draws.show_draw(db, second.id)["pool"]}
     assert not pool & set(first.selected)
     assert all(entry["stratum"] == "*" for entry in draws.show_draw(db, second.id)["pool"])
@@ -605,7 +622,7 @@ def test_not_already_drawn_this_year(db: Database, city: City) -> None:
         ),
         TODAY,
     )
-    assert draws.commit_pool(db, None, "A-4", "targets", NOW).size == 23
+    assert draws.commit_pool(db, None, "A-4", "targets", NOW, tz=TZ).size == 23
 
 
 def test_ratio_sampling_and_risk_filters(db: Database, city: City, tmp_path: Path) -> None:
@@ -618,7 +635,7 @@ def test_ratio_sampling_and_risk_filters(db: Database, city: City, tmp_path: Pat
         ),
         TODAY,
     )
-    result = draws.run_targets_draw(db, None, CODE, now=NOW)
+    result = draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     record = draws.show_draw(db, result.id)
     assert {e["stratum"] for e in record["pool"]} == {"B", "U"}
     assert not any(e["key"].startswith("E") for e in record["pool"])  # no individuals
@@ -632,26 +649,26 @@ def test_ratio_sampling_and_risk_filters(db: Database, city: City, tmp_path: Pat
 def test_replacement_refusals(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(sampling=plans.parse_sampling("8")), TODAY)
     with pytest.raises(DrawRefused):
-        draws.replace_member(db, None, CODE, 1, "SC001", "x", NOW)
-    draws.run_targets_draw(db, None, CODE, now=NOW)
-    inspectors = draws.run_inspectors_draw(db, None, CODE, now=NOW)
+        draws.replace_member(db, None, CODE, 1, "SC001", "x", NOW, tz=TZ)
+    draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
+    inspectors = draws.run_inspectors_draw(db, None, CODE, now=NOW, tz=TZ)
     member = inspectors.teams[0].members[0]
     with pytest.raises(ServiceError):
-        draws.replace_member(db, None, CODE, 1, member, "  ", NOW)
+        draws.replace_member(db, None, CODE, 1, member, "  ", NOW, tz=TZ)
     with pytest.raises(ServiceError) as err:
-        draws.replace_member(db, None, CODE, 9, member, "x", NOW)
+        draws.replace_member(db, None, CODE, 9, member, "x", NOW, tz=TZ)
     assert err.value.params == {"code": CODE, "team": 9}
     other = inspectors.teams[1].members[0]
     with pytest.raises(ServiceError) as err:
-        draws.replace_member(db, None, CODE, 1, other, "x", NOW)
+        draws.replace_member(db, None, CODE, 1, other, "x", NOW, tz=TZ)
     assert err.value.params == {"cert_no": other, "team": 1, "code": CODE}
     # 4 teams of 2 use 8 of the 10 SCJG inspectors: two replacements, then none is left
-    draws.replace_member(db, None, CODE, 1, member, "回避", NOW)
+    draws.replace_member(db, None, CODE, 1, member, "回避", NOW, tz=TZ)
     second = inspectors.teams[0].members[1]
-    draws.replace_member(db, None, CODE, 1, second, "回避", NOW)
+    draws.replace_member(db, None, CODE, 1, second, "回避", NOW, tz=TZ)
     third = inspectors.teams[1].members[0]
     with pytest.raises(DrawRefused) as err:
-        draws.replace_member(db, None, CODE, 2, third, "回避", NOW)
+        draws.replace_member(db, None, CODE, 2, third, "回避", NOW, tz=TZ)
     [(_, numbers)] = err.value.lines
     assert (numbers["pool"], numbers["placed"], numbers["team"]) == (10, 10, 2)
     assert _count(db, Draw) == 4
@@ -662,7 +679,7 @@ def test_replacement_refusals(db: Database, city: City) -> None:
 
 def test_draw_records_are_append_only_in_the_database(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(), TODAY)
-    result = draws.run_targets_draw(db, None, CODE, now=NOW)
+    result = draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     for statement in (
         "UPDATE draws SET seed = 'x' WHERE id = :id",
         "UPDATE draws SET reason = 'changed' WHERE id = :id",
@@ -679,10 +696,10 @@ def test_the_public_certificate_holds_nothing_private(
 ) -> None:
     declare_conflict(db, city, "SC002", 0)
     plans.create_task(db, None, spec(partner_codes=("SWJ",), team_size=2), TODAY)
-    targets = draws.run_targets_draw(db, None, CODE, now=NOW)
-    inspectors = draws.run_inspectors_draw(db, None, CODE, now=NOW)
+    targets = draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
+    inspectors = draws.run_inspectors_draw(db, None, CODE, now=NOW, tz=TZ)
     replaced = draws.replace_member(
-        db, None, CODE, 1, inspectors.teams[0].members[1], "其妻为该企业股东", NOW
+        db, None, CODE, 1, inspectors.teams[0].members[1], "其妻为该企业股东", NOW, tz=TZ
     )
     for result in (targets, inspectors, replaced):
         cert = draws.certificate(db, result.id)
@@ -725,7 +742,7 @@ def test_unknown_draw(db: Database, city: City) -> None:
 
 def test_verify_reports_a_row_that_disagrees_with_its_record(db: Database, city: City) -> None:
     plans.create_task(db, None, spec(), TODAY)
-    result = draws.run_targets_draw(db, None, CODE, now=NOW)
+    result = draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     if db.is_sqlite:
         with db.engine.begin() as conn:
             conn.execute(text("DROP TRIGGER draws_no_update"))
@@ -759,7 +776,7 @@ def test_a_uscc_stored_in_lower_case_is_drawn_under_its_normal_key(
         ),
         TODAY,
     )
-    result = draws.run_targets_draw(db, None, CODE, now=NOW)
+    result = draws.run_targets_draw(db, None, CODE, now=NOW, tz=TZ)
     assert result.selected == ("91410481MA00000099",)
     with reading(db) as session:
         assigned = session.execute(select(Assignment.entity_id, Assignment.key)).one()

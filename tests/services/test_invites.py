@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.services.errors import NotAllowedError, ServiceError
+from bot.services.outbox import QuietHours
 from bot.services.people import access, invites, joining, membership
 from bot.services.people import profiles as people
 from bot.services.people.invites import InvitePolicy
 from bot.services.people.notices import NoticeContext
 from bot.services.people.profiles import Profile
 from storage.db import Database
+from tests.conftest import TZ
 
 BOT_ID = 5000000001
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -21,7 +23,7 @@ OFFICE_TG = 100
 
 
 def policy(now: datetime = NOW, bot_id: int = BOT_ID) -> InvitePolicy:
-    return InvitePolicy(bot_id=bot_id, days=14, now=now)
+    return InvitePolicy(bot_id=bot_id, days=14, now=now, quiet=QuietHours(TZ))
 
 
 def profile(db: Database, telegram_id: int) -> Profile:
@@ -196,8 +198,12 @@ def test_removal_rules(db: Database, city: dict[str, int]) -> None:
         p for p in access.list_people(db, profile(db, 201)) if p.telegram_id == 500
     )
     with pytest.raises(NotAllowedError):
-        access.remove_person(db, profile(db, 202), inspector_user.user_id, NoticeContext(NOW))
-    access.remove_person(db, profile(db, 201), inspector_user.user_id, NoticeContext(NOW))
+        access.remove_person(
+            db, profile(db, 202), inspector_user.user_id, NoticeContext(NOW, QuietHours(TZ))
+        )
+    access.remove_person(
+        db, profile(db, 201), inspector_user.user_id, NoticeContext(NOW, QuietHours(TZ))
+    )
     assert not profile(db, 500).is_member
     # Removed people can be invited again and start afresh.
     again = invites.invite_inspectors(db, profile(db, 201), city["a"], policy())[0]
@@ -245,7 +251,7 @@ def test_people_affected_by_others_are_told_in_their_language(
     link = invites.invite_inspectors(db, profile(db, 202), city["a"], policy())[0]
     joining.redeem(db, link.code, 500, "王明", policy())
     removed = next(p for p in access.list_people(db, profile(db, 202)) if p.telegram_id == 500)
-    access.remove_person(db, profile(db, 202), removed.user_id, NoticeContext(NOW))
+    access.remove_person(db, profile(db, 202), removed.user_id, NoticeContext(NOW, QuietHours(TZ)))
     to_removed = [(m, text) for c, m, text in _outbox(db) if c == 500]
     assert any("使用权限已终止" in text for _, text in to_removed)
     assert "setMyCommands" in [m for m, _ in to_removed]

@@ -19,6 +19,7 @@ from bot.services.outbox import (
 from storage import outbox
 from storage.db import Database, reading
 from storage.models import OutboxMessage, User
+from tests.conftest import TZ
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: not quiet
@@ -306,7 +307,7 @@ def _at(hour: int, minute: int = 0, day: int = 2) -> datetime:
     ],
 )
 def test_quiet_hours_cross_midnight_in_shanghai(written: datetime, wakes: datetime | None) -> None:
-    assert quiet_hours_not_before(written, QuietHours()) == wakes
+    assert quiet_hours_not_before(written, QuietHours(TZ)) == wakes
 
 
 def test_quiet_hours_follow_the_configured_zone_and_window() -> None:
@@ -318,13 +319,13 @@ def test_quiet_hours_follow_the_configured_zone_and_window() -> None:
     ).astimezone(UTC)
     assert quiet_hours_not_before(noonish.replace(hour=14), settings) is None
     # Start equal to end means no quiet hours, as Settings.is_quiet says.
-    none = QuietHours(quiet_start=time(8), quiet_end=time(8))
+    none = QuietHours(TZ, quiet_start=time(8), quiet_end=time(8))
     assert quiet_hours_not_before(_at(3), none) is None
 
 
 def test_quiet_hours_refuse_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="aware"):
-        quiet_hours_not_before(datetime(2026, 3, 2, 22, 0), QuietHours())
+        quiet_hours_not_before(datetime(2026, 3, 2, 22, 0), QuietHours(TZ))
 
 
 def test_notify_holds_ordinary_notices_and_silences_urgent_ones(db: Database) -> None:
@@ -338,7 +339,7 @@ def test_notify_holds_ordinary_notices_and_silences_urgent_ones(db: Database) ->
             text="任务分配",
             reply_markup=keyboard,
             now=night,
-            quiet=QuietHours(),
+            quiet=QuietHours(TZ),
         )
         assert notify(
             uow.session,
@@ -347,12 +348,12 @@ def test_notify_holds_ordinary_notices_and_silences_urgent_ones(db: Database) ->
             text="紧急",
             urgent=True,
             now=night,
-            quiet=QuietHours(),
+            quiet=QuietHours(TZ),
         )
         assert not notify(
-            uow.session, key="n:1", chat_id=9, text="again", now=night, quiet=QuietHours()
+            uow.session, key="n:1", chat_id=9, text="again", now=night, quiet=QuietHours(TZ)
         )
-        assert notify(uow.session, key="n:3", chat_id=9, text="白天", now=T0, quiet=QuietHours())
+        assert notify(uow.session, key="n:3", chat_id=9, text="白天", now=T0, quiet=QuietHours(TZ))
         uow.commit()
     ordinary, urgent, daytime = _row(db, "n:1"), _row(db, "n:2"), _row(db, "n:3")
     assert ordinary.not_before == _at(8, 0, day=3)
@@ -378,3 +379,11 @@ def test_inline_keyboard_refuses_long_callback_data() -> None:
         inline_keyboard([[("x", "ack:" + "9" * 61)]])
     with pytest.raises(ValueError, match="ASCII"):
         inline_keyboard([[("x", "确认")]])
+
+
+def test_quiet_hours_follow_the_offices_time_zone() -> None:
+    """DSR_TIMEZONE decides when night is: 22:00 in Los Angeles is 14:00 in Shanghai."""
+    written = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    pacific = QuietHours(ZoneInfo("America/Los_Angeles"))
+    assert quiet_hours_not_before(written, pacific) == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+    assert quiet_hours_not_before(written, QuietHours(TZ)) is None

@@ -26,6 +26,7 @@ from storage.db import Database, reading
 from storage.models import AuditEntry, Plan, Task, TaskUnit
 from storage.xlsx_plan import plan_template
 from storage.xlsx_write import ReportHeadings
+from tests.conftest import TZ
 from tests.support.city import END, NOW, START, TODAY, City, Seeds, build_city, spec
 
 
@@ -196,7 +197,7 @@ def test_change_while_planned_then_refused_after_the_draw(db: Database, city: Ci
     with reading(db) as session:
         actions = session.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars()
         assert list(actions) == ["task.add", "task.change"]
-    draws.run_targets_draw(db, None, "WG-2026-007", now=NOW, token_hex=Seeds())
+    draws.run_targets_draw(db, None, "WG-2026-007", now=NOW, token_hex=Seeds(), tz=TZ)
     with pytest.raises(TaskInvalid) as err:
         plans.change_task(db, None, spec(name="again"), TODAY)
     assert err.value.params == {"code": "WG-2026-007", "status": "drawn"}
@@ -212,14 +213,14 @@ def test_cancel_rules(db: Database, city: City) -> None:
     with pytest.raises(ServiceError) as err:
         plans.cancel_task(db, None, "WG-2026-007", "twice")
     assert err.value.params == {"code": "WG-2026-007", "status": "cancelled"}
-    draws.run_targets_draw(db, None, "WG-2026-008", now=NOW, token_hex=Seeds())
+    draws.run_targets_draw(db, None, "WG-2026-008", now=NOW, token_hex=Seeds(), tz=TZ)
     with pytest.raises(ServiceError) as err:
         plans.cancel_task(db, None, "WG-2026-008", "  ")
     assert err.value.params == {"code": "WG-2026-008"}
     done = plans.cancel_task(db, None, "WG-2026-008", "上级通知暂停")
     assert (done.status, done.cancel_reason) == ("cancelled", "上级通知暂停")
     with pytest.raises(ServiceError):  # a cancelled task is never drawn
-        draws.run_inspectors_draw(db, None, "WG-2026-008", now=NOW, token_hex=Seeds())
+        draws.run_inspectors_draw(db, None, "WG-2026-008", now=NOW, token_hex=Seeds(), tz=TZ)
 
 
 def test_a_done_task_cannot_be_cancelled(db: Database, city: City) -> None:
@@ -411,7 +412,7 @@ def test_import_errors_name_sheet_row_column_value_and_write_nothing(
 def test_import_refuses_to_change_a_drawn_task(db: Database, city: City) -> None:
     data = _workbook([_row()])
     plan_import.import_plan(db, None, "SCJG", data, "plan.xlsx", TODAY)
-    draws.run_targets_draw(db, None, "WG-2026-101", now=NOW, token_hex=Seeds())
+    draws.run_targets_draw(db, None, "WG-2026-101", now=NOW, token_hex=Seeds(), tz=TZ)
     same = plan_import.import_plan(db, None, "SCJG", data, "plan.xlsx", TODAY)
     assert same.counts["unchanged"] == 1 and not same.errors
     changed = _workbook([_row(**{"任务名称": "改"})])

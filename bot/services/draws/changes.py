@@ -32,7 +32,6 @@ from bot.services.draws.pools import (
     inspector_pool,
 )
 from bot.services.draws.steps import (
-    SHANGHAI,
     DrawResult,
     TokenHex,
     check_drawable,
@@ -92,7 +91,7 @@ def replace_member(
     reason: str,
     now: datetime,
     *,
-    tz: tzinfo = SHANGHAI,
+    tz: tzinfo,
 ) -> DrawResult:
     """Replace member ``cert_no`` of team ``team_no`` after an approved recusal: the first
     inspector of the original order who was never placed on the task, is still eligible
@@ -216,7 +215,7 @@ def redraw(
     inspectors_seed: str | None = None,
     inspectors_seed_input: str | None = None,
     token_hex: TokenHex = secrets.token_hex,
-    tz: tzinfo = SHANGHAI,
+    tz: tzinfo,
 ) -> list[DrawResult]:
     """Draw a drawn task again (rare; a reason is required). New records supersede the
     current ones, which stay as they are; the task's assignments and team members from

@@ -31,7 +31,6 @@ from bot.services.draws.plans import (
     task_row,
 )
 from bot.services.draws.steps import (
-    SHANGHAI,
     DrawResult,
     TeamResult,
     TokenHex,
@@ -97,7 +96,7 @@ def commit_pool(
     purpose: str,
     now: datetime,
     *,
-    tz: tzinfo = SHANGHAI,
+    tz: tzinfo,
 ) -> PoolSummary:
     """Fix the pool's size and digest before the seed exists (the chat shows them)."""
     with gc_paused(), database.unit_of_work() as uow:
@@ -142,7 +141,7 @@ def run_targets_draw(
     seed_input: str | None = None,
     commitment_id: int | None = None,
     token_hex: TokenHex = secrets.token_hex,
-    tz: tzinfo = SHANGHAI,
+    tz: tzinfo,
 ) -> DrawResult:
     """Draw the task's targets. The seed comes from ``token_hex`` (secrets) unless a seed
     or a ceremony's seed input is given; ``commitment_id`` is the pool the chat showed."""
@@ -173,7 +172,7 @@ def run_inspectors_draw(
     seed_input: str | None = None,
     commitment_id: int | None = None,
     token_hex: TokenHex = secrets.token_hex,
-    tz: tzinfo = SHANGHAI,
+    tz: tzinfo,
 ) -> DrawResult:
     """Draw the teams' inspectors for the task's targets draw, with a seed of its own."""
     with gc_paused(), database.unit_of_work() as uow:

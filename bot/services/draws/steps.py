@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -57,7 +56,6 @@ from bot.services.people.membership import actor_label, require_office
 from bot.services.people.profiles import Profile
 from storage.models import Assignment, Draw, Matter, PoolCommitment, Task, TeamMember, Unit
 
-SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 _HEX64: Final = re.compile(r"[0-9a-f]{64}")
 TokenHex = Callable[[int], str]
 

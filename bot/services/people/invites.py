@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.i18n import DEFAULT_LOCALE, N_
 from bot.services.errors import NotAllowedError, ServiceError
-from bot.services.outbox import QuietHours, QuietHoursConfig
+from bot.services.outbox import QuietHoursConfig
 from bot.services.people.membership import (
     ROLE_INSPECTOR,
     ROLE_LIAISON,
@@ -34,7 +34,7 @@ class InvitePolicy:
     bot_id: int
     days: int
     now: datetime
-    quiet: QuietHoursConfig = field(default_factory=QuietHours)
+    quiet: QuietHoursConfig
     default_locale: str = DEFAULT_LOCALE
 
     @property

@@ -6,14 +6,14 @@ recipient's language, with a key that makes a second write of the same notice a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.i18n import DEFAULT_LOCALE, translator
-from bot.services.outbox import QuietHours, QuietHoursConfig, notify
+from bot.services.outbox import QuietHoursConfig, notify
 from bot.services.people import menus
 from storage import outbox
 from storage.models import User
@@ -22,7 +22,7 @@ from storage.models import User
 @dataclass(frozen=True)
 class NoticeContext:
     now: datetime
-    quiet: QuietHoursConfig = field(default_factory=QuietHours)
+    quiet: QuietHoursConfig
     default_locale: str = DEFAULT_LOCALE
 
 
