@@ -1,5 +1,5 @@
 """A 100,000-row entity directory: first import and re-import, end to end, each beside
-its floor measured in the same run (DESIGN section 10, the 一单两库 issue).
+its floor measured in the same run (docs/architecture.md §11, the 一单两库 issue).
 
 - first import = preview + apply of the file into an empty directory (read, validate,
   diff, keep the preview; re-diff, insert entities and views, write the change log and

@@ -1,4 +1,4 @@
-"""build_application: the one place where PTB is assembled (DESIGN section 2)."""
+"""build_application: the one place where PTB is assembled (docs/architecture.md §2)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def quiet_http_logs() -> None:
 
 async def _post_init(app: DsrApplication) -> None:
     await set_guest_menus(app)
-    # The sender needs the initialised bot; it runs until post_stop (DESIGN section 2).
+    # The sender needs the initialised bot; it runs until post_stop (docs/architecture.md §2).
     data = app.bot_data
     data.sender = OutboxSender(
         app.bot,
@@ -79,7 +79,7 @@ def build_application(
         .base_file_url(settings.file_url)
         .defaults(Defaults(tzinfo=settings.tz))
         .context_types(ContextTypes(context=DsrContext, bot_data=BotData))
-        # ConversationHandler needs one update at a time (DESIGN section 12); long work
+        # ConversationHandler needs one update at a time (docs/architecture.md §12); long work
         # runs in non-blocking handlers instead.
         .concurrent_updates(False)
         .persistence(

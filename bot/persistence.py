@@ -4,7 +4,7 @@ Why not PicklePersistence: the state must be readable JSON on SQLite and Postgre
 live in the database we back up anyway, and never unpickle code. Why only these two:
 ``bot_data`` holds live objects (settings, the database) and is rebuilt by ``bot.app``;
 ``chat_data`` is unused (private chats only, so ``user_data`` covers it); callback data is
-plain strings, so PTB's callback-data cache is off (DESIGN sections 2 and 4).
+plain strings, so PTB's callback-data cache is off (docs/architecture.md §9).
 
 What must be JSON:
 
@@ -25,7 +25,7 @@ concurrently and hands their exceptions to the error handlers (with ``update=Non
 instead of raising, so a bad value is logged and the others are still written.
 
 Timeouts of conversations are not restored after a restart (PTB keeps them in the
-JobQueue, in memory: DESIGN section 12).
+JobQueue, in memory: docs/architecture.md §12).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The outbox sender: the one task that delivers what services wrote (DESIGN section 9).
+"""The outbox sender: the one task that delivers what services wrote (docs/architecture.md §8).
 
 How a message travels: ``claim_due`` marks a batch ``sending`` and commits; each message
 waits for its slot (overall pace, per-chat pace, flood holds), goes to the Bot API, and its

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 # SQLite writers take the write lock at BEGIN, so "check, then write" cannot race
-# (pysqlite would otherwise begin only at the first write: DESIGN section 12).
+# (pysqlite would otherwise begin only at the first write: docs/architecture.md §12).
 _BEGIN_OPTION = "dsr_sqlite_begin"
 
 
@@ -54,7 +54,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.dialect == "sqlite":
             if parsed.database in (None, "", ":memory:"):
-                # Each thread would get its own empty database (DESIGN section 10).
+                # Each thread would get its own empty database (docs/architecture.md §11).
                 raise ValueError("an in-memory SQLite database is not supported: use a file")
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}

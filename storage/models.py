@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2 models. The schema changes only through Alembic (storage/migrations).
 
-Names follow DESIGN section 4; later issues add their tables in their own migrations.
+Names follow docs/architecture.md §5; later issues add their tables in their own migrations.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from storage.types import JsonType, UTCDateTime
 
 # A naming convention from the first migration on, so that batch mode on SQLite and
-# later migrations can name (and drop) every constraint (DESIGN section 12).
+# later migrations can name (and drop) every constraint (docs/architecture.md §12).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -77,7 +77,7 @@ class Inspector(Base):
 
 
 class User(Base):
-    """A Telegram user known to the bot. Roles accumulate (DESIGN section 4)."""
+    """A Telegram user known to the bot. Roles accumulate (docs/architecture.md §5)."""
 
     __tablename__ = "users"
 
@@ -119,7 +119,7 @@ class Invite(Base):
 
 
 class OutboxMessage(Base):
-    """A message the bot sends on its own (DESIGN section 9)."""
+    """A message the bot sends on its own (docs/architecture.md §8)."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -181,7 +181,7 @@ class UserDataRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-# --- 一单两库: the registers of a member unit (DESIGN sections 4 and 5) ----------------------
+# --- 一单两库: the registers of a member unit (docs/architecture.md §5–6) ----------------------
 
 
 class Matter(Base):
@@ -366,7 +366,7 @@ class RevisionFiling(Base):
     filed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-# --- double random: plans, tasks, draws, teams (DESIGN section 6) ---------------------------
+# --- double random: plans, tasks, draws, teams (docs/dsr-draw-v1.md) ---------------------------
 
 
 class Plan(Base):

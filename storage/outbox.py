@@ -1,4 +1,4 @@
-"""The outbox repository: messages the bot sends on its own (DESIGN section 9).
+"""The outbox repository: messages the bot sends on its own (docs/architecture.md §8).
 
 A row's life: ``pending`` → ``sending`` (claimed by the sender, committed before the Bot API
 call) → ``sent`` | ``failed`` | ``blocked``, or back to ``pending`` for a retry. Because the
@@ -68,7 +68,7 @@ def enqueue(
     """Add a message unless one with ``key`` exists; True when a row was inserted.
 
     INSERT … ON CONFLICT DO NOTHING rather than catching IntegrityError: on PostgreSQL the
-    error would abort the caller's whole transaction (DESIGN section 12), and the caller is
+    error would abort the caller's whole transaction (docs/architecture.md §12), and the caller is
     usually committing the change that caused the notice in the same unit of work.
     """
     if not key or len(key) > KEY_MAX_LENGTH:
@@ -96,7 +96,7 @@ def enqueue(
     elif dialect == "sqlite":
         lite_stmt = sqlite.insert(OutboxMessage).values(values)
         stmt = lite_stmt.on_conflict_do_nothing(index_elements=["key"])
-    else:  # pragma: no cover - the project supports these two only (DESIGN section 3)
+    else:  # pragma: no cover - the project supports these two only (docs/architecture.md §8)
         raise NotImplementedError(f"outbox.enqueue does not support {dialect}")
     # RETURNING says whether a row went in; rowcount is not reliable here (psycopg reports
     # -1 for this statement through SQLAlchemy).

@@ -13,7 +13,7 @@ from sqlalchemy.types import TypeDecorator
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on every database.
 
-    SQLite keeps no zone and hands back naive values (DESIGN section 12), so we store UTC
+    SQLite keeps no zone and hands back naive values (docs/architecture.md §12), so we store UTC
     and re-attach it when reading; a naive datetime on the way in is a bug and is refused.
     """
 

@@ -1,6 +1,6 @@
 """Reading a register from an uploaded workbook (.xlsx, .xls) with python-calamine.
 
-What real uploads look like, and what this module does about it (DESIGN sections 5, 12):
+What real uploads look like, and what this module does about it (docs/architecture.md §6 and §12):
 
 - a merged title row or two above the header, columns in any order and under many names:
   the header row is found by name (``registers.match_header``) in the first rows of the

@@ -427,7 +427,7 @@ _RATIO: Final = re.compile(
 
 
 def ratio_permille(raw: CellValue) -> Parsed[int]:
-    """A sampling ratio in per mille (the draw's unit, DESIGN section 6).
+    """A sampling ratio in per mille (the draw's unit, docs/dsr-draw-v1.md).
 
     Written as 5%, 5‰, "不低于5%", a fraction (0.05: also what a percentage-formatted cell
     holds) or a bare number above 1 (5 means 5%). Rounded to whole per mille, with a

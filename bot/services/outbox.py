@@ -1,4 +1,4 @@
-"""Notices to people, written to the outbox in the caller's transaction (DESIGN section 9).
+"""Notices to people, written to the outbox in the caller's transaction (docs/architecture.md §8).
 
 A service that changes something a person must hear about (an assignment, a reminder)
 calls ``notify`` inside its own unit of work: the notice is committed with the change or not
@@ -73,7 +73,7 @@ def quiet_hours_not_before(now_utc: datetime, quiet: QuietHoursConfig) -> dateti
 def inline_keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> dict[str, Any]:
     """Bot API JSON for an inline keyboard of ``(label, callback_data)`` buttons.
 
-    Callback data must be short, deterministic ASCII (``ack:<id>``; DESIGN section 9):
+    Callback data must be short, deterministic ASCII (``ack:<id>``; docs/architecture.md §8):
     a longer value would make Telegram refuse the whole notice at send time, long after the
     transaction that wrote it, so it is refused here instead.
     """

@@ -1,4 +1,4 @@
-"""The draw, dsr-draw-v1 (抽取 / 摇号): DESIGN section 6, public text in docs/dsr-draw-v1.md.
+"""The draw, dsr-draw-v1 (抽取 / 摇号), as docs/dsr-draw-v1.md describes it.
 
 Everything here is a pure function of its arguments. Randomness enters only as the seed,
 which the caller brings (``secrets.token_hex(32)`` in the services, or a public ceremony via
@@ -406,7 +406,7 @@ def draw_inspectors(
     conflicts: Collection[tuple[str, str]],
 ) -> InspectorDraw:
     """One team per entry of ``team_targets`` (the targets draw's teams, in order), built by
-    DESIGN section 6 steps 1-2. ``conflicts`` are (inspector key, target key) pairs; those
+    docs/dsr-draw-v1.md §4. ``conflicts`` are (inspector key, target key) pairs; those
     between a pool inspector and a drawn target are kept for the record."""
     _check_seed_and_task(seed, task_code)
     for unit in units:

@@ -1,4 +1,4 @@
-"""Audit records of dsr-draw-v1 draws (DESIGN section 6) and their verification.
+"""Audit records of dsr-draw-v1 draws (docs/dsr-draw-v1.md) and their verification.
 
 A record holds everything needed to recompute its draw, so ``verify_record`` takes nothing
 but the record: it re-runs bot.domain.draws.algorithm on the record's own inputs and compares. A

@@ -28,7 +28,7 @@ FORBIDDEN_CHARS: Final = "field.forbidden_chars"
 TARGET_KIND_OTHER: Final = "matter.target_kind_other"
 
 
-# Characters a draw refuses in a key (DESIGN section 6, bot.domain.draws.algorithm): "|" and the
+# Characters a draw refuses in a key (docs/dsr-draw-v1.md §2.2, bot.domain.draws.algorithm): "|" and the
 # control (Cc) and line/paragraph separator (Zl, Zp) characters. Caught here, on import,
 # rather than when a draw of a certificate number fails months later.
 _KEY_FORBIDDEN: Final = re.compile("[|\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -1,6 +1,6 @@
 """What an import would change in a directory (pure): keys, blank cells, deactivation.
 
-The rules (DESIGN section 5, the 一单两库 issue):
+The rules (docs/architecture.md §6, the 一单两库 issue):
 
 - A row finds its record by the re-import keys, in order: the USCC (entities), the
   certificate number (certified inspectors) or the matter code; else the unit's local

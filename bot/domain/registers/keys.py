@@ -1,5 +1,5 @@
 """Which directory records a file's row names (pure): by its identifiers, strongest
-first, else by its name (DESIGN section 5's keys; see bot.domain.registers.diff)."""
+first, else by its name (docs/architecture.md §6, keys; see bot.domain.registers.diff)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 ``validate_row`` turns the raw cells of one row into values plus problems (reason codes
 with parameters, translated elsewhere), and ``find_duplicates`` looks across the rows of
-one file for two rows that would update the same record on import (DESIGN section 5: the
+one file for two rows that would update the same record on import (docs/architecture.md §6: the
 re-import keys). The columns are in ``bot.domain.registers.columns`` and their types in
 ``bot.domain.registers.specs``; both are re-exported here, where callers have always found
 them.
@@ -334,7 +334,7 @@ _IDENTIFIERS: Final[Mapping[str, tuple[tuple[str, str], ...]]] = MappingProxyTyp
 def find_duplicates(
     register: Register | RegisterSpec, rows: Iterable[tuple[int, Mapping[str, object]]]
 ) -> list[Finding]:
-    """Rows of one file that would land on the same record (DESIGN section 5's keys).
+    """Rows of one file that would land on the same record (docs/architecture.md §6, keys).
 
     ``rows`` are (Excel row number, validated values). Each identifier a row carries
     (USCC, local number, certificate number, matter code) must be unique in the file; a

@@ -1,4 +1,4 @@
-"""Changing a drawn task's teams (DESIGN section 6): the replacement of a recused member,
+"""Changing a drawn task's teams (docs/dsr-draw-v1.md): the replacement of a recused member,
 which walks the original inspectors draw's order (no new seed), and the redraw, which
 supersedes the task's current records with new ones. Records are never updated: each
 change is a new record, and only the task's assignments and team members move.

@@ -1,4 +1,4 @@
-"""The double-random draw (抽取 / 摇号) of a task, DESIGN section 6 (dsr-draw-v1).
+"""The double-random draw (抽取 / 摇号) of a task, docs/dsr-draw-v1.md.
 
 Each use case is one unit of work: it builds the pool from the database, draws with
 bot.domain.draws.algorithm, stores the audit record built by bot.domain.draws.records as an

@@ -1,4 +1,4 @@
-"""Importing an annual plan from a spreadsheet: one row per task (DESIGN section 5 rules).
+"""Importing an annual plan from a spreadsheet: one row per task (docs/architecture.md §6).
 
 Every row is validated, cell by cell (bot.domain.registers.validation.validate_row with the plan's
 columns) and then by the same rules as ``create_task``/``change_task``, inside the one

@@ -1,4 +1,4 @@
-"""The pools of a draw (DESIGN section 6): which targets and which inspectors can be drawn.
+"""The pools of a draw (docs/dsr-draw-v1.md): which targets and which inspectors can be drawn.
 
 Pools are read with SQLAlchemy Core, never as ORM objects: a targets pool can hold a whole
 city's directory (1,000,000 rows), and the draw must stay close to the cost of reading

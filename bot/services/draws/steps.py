@@ -1,4 +1,4 @@
-"""The steps every draw shares (DESIGN section 6): the task as a draw sees it, the
+"""The steps every draw shares (docs/dsr-draw-v1.md): the task as a draw sees it, the
 checks before drawing, the seed, the pool commitment, and the targets and inspectors
 draws inside a caller's unit of work. bot.services.draws.drawing and bot.services.draws.changes
 are the use cases built from them.

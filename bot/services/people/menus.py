@@ -1,4 +1,4 @@
-"""Per-role command menus (DESIGN section 12): which commands a person sees, in their language.
+"""Per-role command menus (docs/architecture.md §12): which commands a person sees, in their language.
 
 Telegram shows a menu by the client's language, so we set each member's menu with a
 per-chat scope in the language they chose, and only when it changes (the signature).

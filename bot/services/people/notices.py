@@ -1,6 +1,6 @@
 """Telling people about changes someone else made to them, through the outbox.
 
-Written in the same transaction as the change (DESIGN section 9), rendered in the
+Written in the same transaction as the change (docs/architecture.md §8), rendered in the
 recipient's language, with a key that makes a second write of the same notice a no-op.
 """
 

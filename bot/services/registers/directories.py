@@ -26,7 +26,7 @@ from storage import registers_repo as repo
 from storage.db import Database, reading
 from storage.models import Document, Unit
 
-# The documents a unit files (DESIGN section 4; the city's 评分表 item 一(3)).
+# The documents a unit files (docs/architecture.md §5; the city's 评分表 item 一(3)).
 DOCUMENT_KINDS: Final = ("rules", "annual_plan", "implementation_plan", "cross_department")
 DOCUMENT_KIND_NAMES: Final[Mapping[str, str]] = {
     "rules": N_("rules document (实施细则)"),
