@@ -58,8 +58,16 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         await bot.say(OFFICE, "/start")
         await bot.say(OFFICE, "/help")
         await bot.say(OFFICE, "/addunit SCJG 舞钢市市场监督管理局")
-        await bot.say(OFFICE, "/addunit SW 国家税务总局舞钢市税务局")
-        await bot.say(OFFICE, "/addunit 税务 重复的单位")
+        # Step by step: the bot asks for the code, then the name, then confirms.
+        await bot.say(OFFICE, "/addunit")
+        await bot.say(OFFICE, "税务")
+        await bot.say(OFFICE, "sw")
+        await bot.say(OFFICE, "国家税务总局舞钢市税务局")
+        await bot.press_label(OFFICE, "添加")
+        # Changing one's mind: /cancel ends the conversation and nothing is added.
+        await bot.say(OFFICE, "/addunit HB")
+        await bot.say(OFFICE, "/cancel")
+        await bot.say(OFFICE, "谢谢")
         # The registers issue brings the Excel import; until then the directory is seeded.
         for unit, name, cert in INSPECTORS:
             await asyncio.to_thread(membership.add_inspector, database, None, unit, name, cert)
