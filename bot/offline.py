@@ -126,46 +126,62 @@ class OfflineBot:
         return self.names.get(chat_id, str(chat_id))
 
     def render(self, call: RecordedCall) -> None:
+        """Write what a person would see of one Bot API call (nothing for bookkeeping)."""
         if call.method in _SILENT:
             return
-        params = call.params
-        write = self.out.write
         if not call.ok:
-            write(f"   ⚠️ {call.method} refused by Telegram: {call.error}\n")
+            self.out.write(f"   ⚠️ {call.method} refused by Telegram: {call.error}\n")
             return
-        if call.method in ("sendMessage", "editMessageText"):
-            edited = " (edited)" if call.method == "editMessageText" else ""
-            write(f"🤖 → {self._who(call.chat_id)}{edited}:\n")
-            for line in str(params.get("text", "")).split("\n"):
-                write(f"   {line}\n")
-            self._remember_buttons(call)
-        elif call.method == "editMessageReplyMarkup":
-            self._remember_buttons(call)
-            if not self._keyboard(params):
-                write("🤖 (buttons removed)\n")
-        elif call.method == "sendDocument":
-            result = call.result or {}
-            document = result.get("document", {})
-            name = document.get("file_name", "file")
-            size = document.get("file_size", 0)
-            write(f"🤖 → {self._who(call.chat_id)}: 📄 {name} ({size} bytes)\n")
-            if params.get("caption"):
-                write(f"   {params['caption']}\n")
-        elif call.method == "answerCallbackQuery":
-            if params.get("text"):
-                write(f"🤖 (pop-up): {params['text']}\n")
-        elif call.method == "setMyCommands":
-            scope = params.get("scope") or {"type": "default"}
-            commands = params.get("commands") or []
-            if isinstance(commands, str):
-                commands = json.loads(commands)
-            listed = " ".join("/" + c["command"] for c in commands)
-            if scope.get("type") == "chat":
-                write(f"🤖 menu for {self._who(scope.get('chat_id'))}: {listed}\n")
-        elif call.method == "leaveChat":
-            write(f"🤖 leaves the group {call.chat_id}\n")
-        else:
-            write(f"🤖 {call.method}\n")
+        renderers = {
+            "sendMessage": self._render_text,
+            "editMessageText": self._render_text,
+            "editMessageReplyMarkup": self._render_new_buttons,
+            "sendDocument": self._render_document,
+            "answerCallbackQuery": self._render_popup,
+            "setMyCommands": self._render_menu,
+            "leaveChat": self._render_leave,
+        }
+        renderers.get(call.method, self._render_other)(call)
+
+    def _render_text(self, call: RecordedCall) -> None:
+        edited = " (edited)" if call.method == "editMessageText" else ""
+        self.out.write(f"🤖 → {self._who(call.chat_id)}{edited}:\n")
+        for line in str(call.params.get("text", "")).split("\n"):
+            self.out.write(f"   {line}\n")
+        self._remember_buttons(call)
+
+    def _render_new_buttons(self, call: RecordedCall) -> None:
+        self._remember_buttons(call)
+        if not self._keyboard(call.params):
+            self.out.write("🤖 (buttons removed)\n")
+
+    def _render_document(self, call: RecordedCall) -> None:
+        document = (call.result or {}).get("document", {})
+        name = document.get("file_name", "file")
+        size = document.get("file_size", 0)
+        self.out.write(f"🤖 → {self._who(call.chat_id)}: 📄 {name} ({size} bytes)\n")
+        if call.params.get("caption"):
+            self.out.write(f"   {call.params['caption']}\n")
+
+    def _render_popup(self, call: RecordedCall) -> None:
+        if call.params.get("text"):
+            self.out.write(f"🤖 (pop-up): {call.params['text']}\n")
+
+    def _render_menu(self, call: RecordedCall) -> None:
+        # Only a chat's own menu is a change someone sees; the default scope is nobody's.
+        scope = call.params.get("scope") or {"type": "default"}
+        commands = call.params.get("commands") or []
+        if isinstance(commands, str):
+            commands = json.loads(commands)
+        listed = " ".join("/" + c["command"] for c in commands)
+        if scope.get("type") == "chat":
+            self.out.write(f"🤖 menu for {self._who(scope.get('chat_id'))}: {listed}\n")
+
+    def _render_leave(self, call: RecordedCall) -> None:
+        self.out.write(f"🤖 leaves the group {call.chat_id}\n")
+
+    def _render_other(self, call: RecordedCall) -> None:
+        self.out.write(f"🤖 {call.method}\n")
 
     @staticmethod
     def _keyboard(params: dict[str, Any]) -> list[list[dict[str, Any]]]:
