@@ -145,29 +145,14 @@ class _ParamChecks(_FakeState):
     def _check_values(self, ctx: _Ctx) -> None:
         p = ctx.params
         if ctx.method in ("sendMessage", "editMessageText"):
-            if "text" not in p and "rich_message" not in p:
-                raise _bad("message text is empty")
-            if isinstance(p.get("text"), str):
-                plain = self._checked_render(p["text"], p.get("parse_mode"), p.get("entities"))
-                if not plain.strip():
-                    raise _bad("message text is empty")
-                if utf16_len(plain) > TEXT_LIMIT:
-                    raise _bad(
-                        f"message is too long ({utf16_len(plain)} > {TEXT_LIMIT} UTF-16 units)"
-                    )
+            self._check_message_text(p)
         if isinstance(p.get("caption"), str):
-            plain = self._checked_render(
-                p["caption"], p.get("parse_mode"), p.get("caption_entities")
-            )
-            if utf16_len(plain) > CAPTION_LIMIT:
-                raise _bad(f"message caption is too long ({utf16_len(plain)} > {CAPTION_LIMIT})")
+            self._check_caption(p)
         markup = p.get("reply_markup")
         if isinstance(markup, dict) and isinstance(markup.get("inline_keyboard"), list):
             self._check_inline_keyboard(markup["inline_keyboard"])
         if ctx.method in ("setMyCommands", "getMyCommands", "deleteMyCommands"):
-            code = p.get("language_code", "")
-            if code and not (isinstance(code, str) and _LANGUAGE_RE.match(code)):
-                raise _bad(f"language_code must be two lowercase letters, got {code!r}")
+            self._check_language_code(p.get("language_code", ""))
         if ctx.method == "setMyCommands" and isinstance(p.get("commands"), list):
             self._check_commands(p["commands"])
         answer = p.get("text") if ctx.method == "answerCallbackQuery" else None
@@ -175,6 +160,30 @@ class _ParamChecks(_FakeState):
             raise _bad(f"callback answer text longer than {CALLBACK_ANSWER_LIMIT}")
         if ctx.method == "sendChatAction" and p.get("action") not in _CHAT_ACTIONS:
             raise _bad("wrong parameter action in request")
+
+    @classmethod
+    def _check_message_text(cls, p: JSONDict) -> None:
+        """A message needs text that is not blank once rendered and fits TEXT_LIMIT."""
+        if "text" not in p and "rich_message" not in p:
+            raise _bad("message text is empty")
+        if not isinstance(p.get("text"), str):
+            return
+        plain = cls._checked_render(p["text"], p.get("parse_mode"), p.get("entities"))
+        if not plain.strip():
+            raise _bad("message text is empty")
+        if utf16_len(plain) > TEXT_LIMIT:
+            raise _bad(f"message is too long ({utf16_len(plain)} > {TEXT_LIMIT} UTF-16 units)")
+
+    @classmethod
+    def _check_caption(cls, p: JSONDict) -> None:
+        plain = cls._checked_render(p["caption"], p.get("parse_mode"), p.get("caption_entities"))
+        if utf16_len(plain) > CAPTION_LIMIT:
+            raise _bad(f"message caption is too long ({utf16_len(plain)} > {CAPTION_LIMIT})")
+
+    @staticmethod
+    def _check_language_code(code: Any) -> None:
+        if code and not (isinstance(code, str) and _LANGUAGE_RE.match(code)):
+            raise _bad(f"language_code must be two lowercase letters, got {code!r}")
 
     @staticmethod
     def _checked_render(text: str, parse_mode: Any, entities: Any) -> str:

@@ -37,6 +37,9 @@ _HTML_ATTR_RE = re.compile(r"""([a-zA-Z_-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>
 _MDV2_MUST_ESCAPE = frozenset("#+-={}.!")
 _MDV2_MARKUP = frozenset("*_~|`")
 
+# A tag waiting for its end tag: name, UTF-16 offset where its text starts, attributes.
+_OpenTag = tuple[str, int, dict[str, str]]
+
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units: Telegram's unit for entity offsets and for the limits.
@@ -55,57 +58,26 @@ def _parse_html(text: str) -> tuple[str, list[JSONDict]]:
     """
     out: list[str] = []
     pos16 = 0
-    stack: list[tuple[str, int, dict[str, str]]] = []
+    stack: list[_OpenTag] = []
     entities: list[JSONDict] = []
     i, n = 0, len(text)
-
-    def offset(at: int) -> int:
-        return len(text[:at].encode())
-
     while i < n:
         c = text[i]
         if c == "<":
             end = text.find(">", i)
             if end < 0:
-                raise _EntityError(f"Unclosed start tag at byte offset {offset(i)}")
-            inner = text[i + 1 : end]
-            if inner.startswith("/"):
-                name = inner[1:].strip().lower()
-                if not stack:
-                    raise _EntityError(f"Unexpected end tag at byte offset {offset(i)}")
-                top, start, attrs = stack.pop()
-                if top != name:
-                    raise _EntityError(
-                        f'Unmatched end tag at byte offset {offset(i)}, expected "</{top}>", '
-                        f'found "</{name}>"'
-                    )
+                raise _EntityError(f"Unclosed start tag at byte offset {_byte_offset(text, i)}")
+            if text.startswith("/", i + 1):
+                tag, start, attrs = _end_tag(text, i, end, stack)
                 if pos16 > start:
-                    entities.append(_html_entity(top, start, pos16 - start, attrs))
+                    entities.append(_html_entity(tag, start, pos16 - start, attrs))
             else:
-                name, *rest_parts = inner.split(None, 1) or [""]
-                rest = rest_parts[0] if rest_parts else ""
-                name = name.rstrip("/").lower()
-                if name not in _HTML_ENTITIES:
-                    raise _EntityError(f'Unsupported start tag "{name}" at byte offset {offset(i)}')
-                attrs = {
-                    m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
-                    for m in _HTML_ATTR_RE.finditer(rest)
-                }
-                if name == "span" and attrs.get("class") != "tg-spoiler":
-                    raise _EntityError(
-                        f'Tag "span" must have class "tg-spoiler" at byte offset {offset(i)}'
-                    )
-                stack.append((name, pos16, attrs))
+                tag, attrs = _start_tag(text, i, end)
+                stack.append((tag, pos16, attrs))
             i = end + 1
             continue
         if c == "&" and (m := _HTML_ESCAPE_RE.match(text, i)):
-            code = m.group(1)
-            if code.startswith("#x"):
-                char = chr(int(code[2:], 16))
-            elif code.startswith("#"):
-                char = chr(int(code[1:]))
-            else:
-                char = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}[code]
+            char = _unescape_html(m.group(1))
             out.append(char)
             pos16 += utf16_len(char)
             i = m.end()
@@ -117,6 +89,54 @@ def _parse_html(text: str) -> tuple[str, list[JSONDict]]:
         raise _EntityError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return "".join(out), entities
+
+
+def _byte_offset(text: str, at: int) -> int:
+    """Telegram's error messages count bytes of UTF-8, not characters."""
+    return len(text[:at].encode())
+
+
+def _start_tag(text: str, at: int, end: int) -> tuple[str, dict[str, str]]:
+    """The name and attributes of the start tag ``text[at:end + 1]``, if Telegram supports it."""
+    name, *rest_parts = text[at + 1 : end].split(None, 1) or [""]
+    rest = rest_parts[0] if rest_parts else ""
+    name = name.rstrip("/").lower()
+    if name not in _HTML_ENTITIES:
+        raise _EntityError(
+            f'Unsupported start tag "{name}" at byte offset {_byte_offset(text, at)}'
+        )
+    attrs = {
+        m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
+        for m in _HTML_ATTR_RE.finditer(rest)
+    }
+    if name == "span" and attrs.get("class") != "tg-spoiler":
+        raise _EntityError(
+            f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(text, at)}'
+        )
+    return name, attrs
+
+
+def _end_tag(text: str, at: int, end: int, stack: list[_OpenTag]) -> _OpenTag:
+    """Pop the tag that the end tag ``text[at:end + 1]`` closes; it must be the innermost."""
+    name = text[at + 2 : end].strip().lower()
+    if not stack:
+        raise _EntityError(f"Unexpected end tag at byte offset {_byte_offset(text, at)}")
+    top = stack.pop()
+    if top[0] != name:
+        raise _EntityError(
+            f'Unmatched end tag at byte offset {_byte_offset(text, at)}, expected "</{top[0]}>", '
+            f'found "</{name}>"'
+        )
+    return top
+
+
+def _unescape_html(code: str) -> str:
+    """The character of one of the escapes Telegram knows (``&lt;``, ``&#60;``, ``&#x3c;``…)."""
+    if code.startswith("#x"):
+        return chr(int(code[2:], 16))
+    if code.startswith("#"):
+        return chr(int(code[1:]))
+    return {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}[code]
 
 
 def _html_entity(tag: str, offset: int, length: int, attrs: dict[str, str]) -> JSONDict:
