@@ -15,6 +15,7 @@ import handlers.fallback
 import handlers.gate
 import handlers.invitations
 import handlers.people
+import handlers.registers
 import handlers.start
 import handlers.units
 from bot.config import Settings
@@ -104,6 +105,8 @@ def build_application(
     handlers.units.register(app)
     handlers.invitations.register(app)
     handlers.people.register(app)
+    # After every conversation that waits for a file of its own: takes the other files.
+    handlers.registers.register(app)
     # Last of group 0: whatever no feature took gets an answer, never silence.
     handlers.fallback.register(app)
     handlers.errors.register(app)

@@ -8,6 +8,7 @@ have been asked to show.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from dataclasses import dataclass, field
@@ -67,12 +68,20 @@ class OfflineBot:
         await self.app.shutdown()
         self.app = None
 
+    async def settle(self) -> None:
+        """Wait for the work the handlers started in the background (a file being read),
+        so a transcript shows its outcome right after the step that caused it."""
+        assert self.app is not None
+        while self.app.bot_data.background:
+            await asyncio.gather(*list(self.app.bot_data.background))
+
     async def _feed(self, person: Person, update: dict[str, Any], said: str) -> list[RecordedCall]:
         assert self.app is not None, "start() first"
         self.names[person.telegram_id] = person.title
         self.out.write(f"\n👤 {person.title}: {said}\n")
         mark = self.fake.mark()
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        await self.settle()
         # Notices the step wrote to the outbox for other people go out now, so the
         # transcript shows them where they happen (the sender would within a second).
         sender = self.app.bot_data.sender

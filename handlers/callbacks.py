@@ -108,6 +108,16 @@ PERSON_REMOVE = Button("ppl.rm", (("user", "int"),))
 PERSON_REMOVE_CONFIRM = Button("ppl.ok", (("user", "int"),))
 PERSON_KEEP = Button("ppl.no")
 
+# Registers: templates and spreadsheet uploads (handlers/registers/).
+TEMPLATE = Button("tpl", (("kind", "word"),))
+UPLOAD_UNIT = Button("up.unit", (("unit", "int"),))
+UPLOAD_KIND = Button("up.kind", (("kind", "word"),))
+UPLOAD_MODE = Button("up.mode", (("mode", "word"),))
+IMPORT_APPLY = Button("imp.ok", (("import", "int"),))
+IMPORT_APPLY_VALID = Button("imp.valid", (("import", "int"),))
+IMPORT_CONFIRM_MASS = Button("imp.mass", (("import", "int"), ("valid", "int")))
+IMPORT_DISCARD = Button("imp.no", (("import", "int"),))
+
 # What someone who has not joined may press: choosing their language.
 GUEST_BUTTONS: Final = (LANGUAGE,)
 

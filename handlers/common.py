@@ -121,6 +121,15 @@ async def refuse(update: Update, context: DsrContext, error: ServiceError) -> No
     await reply(update, text)
 
 
+def in_background(context: DsrContext, work: Coroutine[Any, Any, None]) -> None:
+    """Run long work after the handler returns: the update is done, the bot answers
+    everyone else meanwhile (updates are handled one at a time, see bot/app.py)."""
+    task: asyncio.Task[None] = context.application.create_task(work)
+    tasks = context.bot_data.background
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
 def actor(context: DsrContext) -> Profile:
     """The member the gate let through (handlers behind the gate can rely on it)."""
     if context.actor is None:

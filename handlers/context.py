@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +30,10 @@ class BotData:
     # Started in post_init, stopped in post_stop (bot.app); typed loosely to keep handlers
     # free of the sender's module.
     sender: Any = None
+    # Long work started by a handler (a spreadsheet being checked) runs as a task of its
+    # own, so the next update is served meanwhile; kept here until it ends (tests and the
+    # offline console wait for them).
+    background: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def db(self) -> Database:

@@ -1,5 +1,5 @@
 """What nobody else took: registered after every feature, so a member is never met with
-silence. An unknown command, a text or a file that no conversation is waiting for, and
+silence. An unknown command, a text or a sticker that no conversation is waiting for, and
 /cancel outside any conversation each get one short translated line and the person's
 menu; a button press nobody took is answered in handlers.callbacks."""
 
@@ -27,12 +27,8 @@ async def unknown_command(update: Update, context: DsrContext) -> None:
 
 
 async def not_understood(update: Update, context: DsrContext) -> None:
-    message = update.effective_message
-    t = context.t
-    if message is not None and (message.document or message.photo):
-        line = t._("This file was not expected here, so nothing was done with it.")
-    else:
-        line = t._("I did not understand that message, so nothing was done.")
+    # Files and photos never get here: handlers/registers answers every one of them.
+    line = context.t._("I did not understand that message, so nothing was done.")
     await reply(update, line + "\n\n" + help_text(context))
 
 

@@ -22,6 +22,7 @@ from bot.domain.draws.records import request_to_json
 from bot.i18n import Translator, translator
 from bot.services.draws.store import DrawRefused
 from bot.services.errors import ServiceError
+from bot.services.report_words import report_headings
 from storage import migrate
 from storage.db import Database
 from storage.xlsx_write import ReportHeadings
@@ -94,23 +95,7 @@ def command(func: Callable[[Env, argparse.Namespace], int]) -> Handler:
 
 
 def headings(t: Translator) -> ReportHeadings:
-    """The error report's own words in the translator's language."""
-    return ReportHeadings(
-        sheet=t._("Error report"),
-        list_sheet=t._("Problems"),
-        sheet_column=t._("Sheet"),
-        row=t._("Row"),
-        column=t._("Column"),
-        column_letter=t._("Column letter"),
-        value=t._("Value"),
-        severity=t._("Severity"),
-        reason=t._("Reason"),
-        errors=t._("Errors"),
-        warnings=t._("Warnings"),
-        error=t._("error"),
-        warning=t._("warning"),
-        whole_file=t._("(whole file)"),
-    )
+    return report_headings(t)
 
 
 def print_json(value: Any) -> None:

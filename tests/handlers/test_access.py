@@ -21,9 +21,11 @@ from bot.services.people import profiles as people
 from bot.services.people.invites import InvitePolicy
 from bot.services.people.notices import NoticeContext
 from bot.services.people.profiles import Profile
+from bot.services.registers import imports
 from handlers import callbacks
 from storage.db import Database
 from tests.conftest import TZ
+from tests.support.registers import count, entities_book
 
 STRANGER = Person(9100, "路人", "zh-hans")
 LIAISON_A = Person(2101, "甲联络员", "zh-hans")
@@ -35,6 +37,9 @@ LANGUAGE_PATTERN = callbacks.LANGUAGE.pattern.pattern
 CONVERSATION_PATTERNS = {
     callbacks.UNIT_ADD_CONFIRM.pattern.pattern,
     callbacks.UNIT_ADD_CANCEL.pattern.pattern,
+    callbacks.UPLOAD_UNIT.pattern.pattern,
+    callbacks.UPLOAD_KIND.pattern.pattern,
+    callbacks.UPLOAD_MODE.pattern.pattern,
 }
 
 
@@ -61,7 +66,11 @@ def city(bot: OfflineBot, db: Database) -> dict[str, object]:
     joining.redeem(db, first.code, INSPECTOR_A.telegram_id, INSPECTOR_A.name, policy)
     pending = invites.invite_inspectors(db, liaison_a, a.id, policy)[0]
     user_a = _profile(db, INSPECTOR_A.telegram_id).user_id
+    kept = imports.preview_import(
+        db, liaison_a, "AAA", "entities", entities_book(2), "甲.xlsx", "replace", now, "chat"
+    )
     return {
+        "import_a": kept.import_id,
         "unit_a": a.id,
         "insp_a": insp_a.id,
         "invite_a": pending.id,
@@ -93,6 +102,18 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
             callbacks.PERSON_REMOVE_CONFIRM.data(city["user_a"])
         ],
         callbacks.PERSON_KEEP.pattern.pattern: [callbacks.PERSON_KEEP.data()],
+        callbacks.TEMPLATE.pattern.pattern: [callbacks.TEMPLATE.data("entities")],
+        callbacks.UPLOAD_UNIT.pattern.pattern: [callbacks.UPLOAD_UNIT.data(city["unit_a"])],
+        callbacks.UPLOAD_KIND.pattern.pattern: [callbacks.UPLOAD_KIND.data("entities")],
+        callbacks.UPLOAD_MODE.pattern.pattern: [callbacks.UPLOAD_MODE.data("replace")],
+        callbacks.IMPORT_APPLY.pattern.pattern: [callbacks.IMPORT_APPLY.data(city["import_a"])],
+        callbacks.IMPORT_APPLY_VALID.pattern.pattern: [
+            callbacks.IMPORT_APPLY_VALID.data(city["import_a"])
+        ],
+        callbacks.IMPORT_CONFIRM_MASS.pattern.pattern: [
+            callbacks.IMPORT_CONFIRM_MASS.data(city["import_a"], 0)
+        ],
+        callbacks.IMPORT_DISCARD.pattern.pattern: [callbacks.IMPORT_DISCARD.data(city["import_a"])],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }
@@ -191,6 +212,11 @@ async def test_another_units_liaison_sees_and_changes_nothing(
         for data in data_list:
             calls = _to(LIAISON_B, await _press_forged(bot, LIAISON_B, data))
             visible = _visible(calls)
+            if pattern == callbacks.TEMPLATE.pattern.pattern:
+                # An empty template is the same for every unit: sent, holding nothing of A.
+                assert [c.method for c in calls if c.method == "sendDocument"], data
+                assert not any(s in visible for s in _secrets(city)), data
+                continue
             refusals = ["只能管理本单位", "只有联席会议办公室", "只有成员单位联络员"]
             if pattern in CONVERSATION_PATTERNS:
                 # Outside the office's own add-unit conversation the button means nothing.
@@ -203,6 +229,8 @@ async def test_another_units_liaison_sees_and_changes_nothing(
     pending = invites.pending_invites(db, _profile(db, LIAISON_A.telegram_id), datetime.now(UTC))
     assert [i.id for i in pending] == [city["invite_a"]]
     assert _profile(db, INSPECTOR_A.telegram_id).is_member
+    assert count(db, "imports", f"status = 'preview' AND id = {city['import_a']}") == 1
+    assert count(db, "unit_entities") == 0
 
 
 async def test_removed_people_are_refused(

@@ -125,7 +125,7 @@ async def test_unrecognised_messages_get_a_line_and_the_menu(bot: OfflineBot) ->
     assert "没有 /nosuch 这个命令" in reply and "/units" in reply
     update = bot.fake.user_document(OFFICE.telegram_id, "a.docx", b"PK..")
     calls = await _process(bot, update)
-    assert "此处不需要文件" in texts(calls)[0]
+    assert "不是电子表格" in texts(calls)[0]  # a file no conversation waits for
 
 
 async def test_a_malformed_or_stale_press_is_answered(bot: OfflineBot) -> None:

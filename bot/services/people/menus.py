@@ -6,6 +6,7 @@ per-chat scope in the language they chose, and only when it changes (the signatu
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -33,6 +34,12 @@ COMMANDS: tuple[MenuCommand, ...] = (
     _cmd("units", N_("Member units and their liaisons"), "office"),
     _cmd("addunit", N_("Add a member unit"), "office"),
     _cmd("inspectors", N_("My unit's inspectors and their invitations"), "liaison"),
+    _cmd(
+        "template",
+        N_("Directory templates; send a filled-in file to import it"),
+        "office",
+        "liaison",
+    ),
     _cmd("invites", N_("Invitations not used yet"), "office", "liaison"),
     _cmd("people", N_("People with access, and removing them"), "office", "liaison"),
     _cmd("handover", N_("Hand my liaison role to someone else"), "liaison"),
@@ -55,8 +62,11 @@ def commands_for(roles: Iterable[str], locale: str) -> list[tuple[str, str]]:
 
 
 def signature(roles: Iterable[str], locale: str) -> str:
-    """A short fingerprint of a menu, stored per user to skip redundant setMyCommands."""
-    return "|".join([",".join(sorted(audience(roles))), locale])
+    """A short fingerprint of a menu, stored per user to skip redundant setMyCommands. It
+    covers the menu's commands too, so a release that adds one refreshes every menu."""
+    listed = ",".join(command for command, _ in commands_for(roles, locale))
+    digest = hashlib.sha256(listed.encode()).hexdigest()[:8]
+    return "|".join([",".join(sorted(audience(roles))), locale, digest])
 
 
 def set_commands_params(

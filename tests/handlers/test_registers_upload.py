@@ -1,0 +1,131 @@
+"""A liaison keeps the unit's directory from the phone: template, upload with bad rows,
+preview and error report, corrected upload, apply — and every wrong file gets a precise
+answer before any work."""
+
+from __future__ import annotations
+
+from bot.fakeapi import RecordedCall
+from bot.offline import OfflineBot, Person
+from bot.services.people import membership
+from handlers import callbacks
+from storage.db import Database
+from tests.handlers.test_access import _press_forged
+from tests.handlers.test_start import texts
+from tests.support.registers import ENTITY_HEADER, book, count, entity_rows, person
+
+LIAISON = Person(2301, "王芳", "zh-hans")
+OTHER = Person(2302, "乙联络员", "zh-hans")
+
+
+def _city(db: Database) -> None:
+    membership.add_unit(db, None, "SCJG", "市场监管局")
+    membership.add_unit(db, None, "SW", "税务局")
+    person(db, LIAISON.telegram_id, liaison_of="SCJG")
+    person(db, OTHER.telegram_id, liaison_of="SW")
+
+
+async def _send(bot: OfflineBot, who: Person, name: str, data: bytes, **extra: object) -> list:  # type: ignore[type-arg]
+    update = bot.fake.user_document(who.telegram_id, name, data, **extra)  # type: ignore[arg-type]
+    return await bot._feed(who, update, f"(sends {name})")
+
+
+async def _upload(
+    bot: OfflineBot, name: str, data: bytes, mode: str = "新增和更新"
+) -> list[RecordedCall]:
+    calls = await _send(bot, LIAISON, name, data)
+    assert "这是哪个名录" in texts(calls)[-1]
+    await bot.press_label(LIAISON, "检查对象名录库")
+    return await bot.press_label(LIAISON, mode)
+
+
+def _documents(calls: list[RecordedCall]) -> list[RecordedCall]:
+    return [c for c in calls if c.method == "sendDocument"]
+
+
+async def test_template_then_bad_rows_then_corrected_upload(bot: OfflineBot, db: Database) -> None:
+    _city(db)
+    await bot.say(LIAISON, "/template")
+    calls = await bot.press_label(LIAISON, "检查对象名录库")
+    template = _documents(calls)
+    assert len(template) == 1 and template[0].params["document"].file_name.endswith(".xlsx")
+
+    rows = entity_rows(4)
+    rows[2][1] = "91410481MA00000XXX"  # a malformed USCC
+    calls = await _upload(bot, "名录.xlsx", book([ENTITY_HEADER, *rows]))
+    shown = texts(calls)
+    assert shown[0] == "正在读取 名录.xlsx……"
+    preview = shown[-1]
+    assert "新增：3" in preview and "有错误的行：1" in preview
+    assert "第4行，B 统一社会信用代码 列" in preview  # where Excel shows it
+    report = _documents(calls)
+    assert len(report) == 1 and "错误报告" in report[0].params["document"].file_name
+    assert count(db, "unit_entities") == 0  # nothing is written before a confirmation
+
+    # The other unit's liaison cannot apply it, whatever they forge.
+    import_id = int(bot.last_buttons[LIAISON.telegram_id][0][2].rsplit(":", 1)[1])
+    for button in (callbacks.IMPORT_APPLY_VALID, callbacks.IMPORT_DISCARD):
+        refused = await _press_forged(bot, OTHER, button.data(import_id))
+        assert "只能管理本单位" in str([c.params for c in refused])
+    assert count(db, "unit_entities") == 0
+
+    # Corrected, uploaded again: clean, applied.
+    rows[2][1] = entity_rows(1, start=2)[0][1]
+    calls = await _upload(bot, "名录.xlsx", book([ENTITY_HEADER, *rows]))
+    assert "新增：4" in texts(calls)[-1] and not _documents(calls)
+    calls = await bot.press_label(LIAISON, "导入")
+    assert "已导入" in texts(calls)[-1]
+    assert count(db, "unit_entities") == 4
+
+
+async def test_apply_the_valid_rows_and_discard(bot: OfflineBot, db: Database) -> None:
+    _city(db)
+    rows = entity_rows(3)
+    rows[0][1] = "not a code"
+    await _upload(bot, "a.xlsx", book([ENTITY_HEADER, *rows]))
+    calls = await bot.press_label(LIAISON, "仅导入无误的行")
+    assert "已导入" in texts(calls)[-1]
+    assert count(db, "unit_entities") == 2
+
+    await _upload(bot, "b.xlsx", book([ENTITY_HEADER, *entity_rows(2, start=10)]))
+    calls = await bot.press_label(LIAISON, "放弃")
+    assert texts(calls)[-1] == "已放弃，未做任何更改。"
+    assert count(db, "unit_entities") == 2
+
+
+async def test_mass_deactivation_asks_a_second_time(bot: OfflineBot, db: Database) -> None:
+    _city(db)
+    await _upload(bot, "all.xlsx", book([ENTITY_HEADER, *entity_rows(10)]))
+    await bot.press_label(LIAISON, "导入")
+    await _upload(bot, "one.xlsx", book([ENTITY_HEADER, *entity_rows(1)]), mode="全库替换")
+    calls = await bot.press_label(LIAISON, "导入")
+    assert "完整名录" in texts(calls)[-1]
+    assert count(db, "unit_entities", "active") == 10
+    calls = await bot.press_label(LIAISON, "是，停用这些记录")
+    assert "已导入" in texts(calls)[-1]
+    assert count(db, "unit_entities", "active") == 1
+
+
+async def test_wrong_files_get_a_precise_answer(bot: OfflineBot, db: Database) -> None:
+    _city(db)
+    answers = {
+        "photo": texts(
+            await bot._feed(LIAISON, bot.fake.user_photo(LIAISON.telegram_id, b"jpg"), "(photo)")
+        ),
+        "csv": texts(await _send(bot, LIAISON, "名录.csv", b"a,b\n1,2\n")),
+        "docx": texts(await _send(bot, LIAISON, "细则.docx", b"PK\x03\x04")),
+        "big": texts(await _send(bot, LIAISON, "大.xlsx", b"PK", file_size=25 * 2**20)),
+    }
+    assert "无法识别表格照片" in answers["photo"][0]
+    assert "CSV" in answers["csv"][0]
+    assert "不是电子表格" in answers["docx"][0] and "/document" in answers["docx"][0]
+    assert "25.0 MB" in answers["big"][0]
+    assert count(db, "imports") == 0
+
+
+async def test_a_file_that_is_no_workbook_is_refused_with_the_reason(
+    bot: OfflineBot, db: Database
+) -> None:
+    _city(db)
+    calls = await _upload(bot, "假的.xlsx", b"<html>not a workbook</html>")
+    assert "以Excel文件名保存的网页" in texts(calls)[-1]
+    assert count(db, "imports") == 0
