@@ -4,9 +4,17 @@ answer before any work."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from telegram import Update
+
 from bot.fakeapi import RecordedCall
 from bot.offline import OfflineBot, Person
 from bot.services.people import membership
+from bot.services.registers import imports
 from handlers import callbacks
 from storage.db import Database
 from tests.handlers.test_access import _press_forged
@@ -129,3 +137,40 @@ async def test_a_file_that_is_no_workbook_is_refused_with_the_reason(
     calls = await _upload(bot, "假的.xlsx", b"<html>not a workbook</html>")
     assert "以Excel文件名保存的网页" in texts(calls)[-1]
     assert count(db, "imports") == 0
+
+
+async def test_others_are_answered_while_a_file_is_checked(
+    bot: OfflineBot, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check runs beside the update loop: /help from someone else is answered while
+    the preview is held at a barrier (no sleeping, no timing)."""
+    _city(db)
+    release = threading.Event()
+    checking = threading.Event()
+    real = imports.preview_import
+
+    def held(*args: Any, **kwargs: Any) -> imports.ImportPreview:
+        checking.set()
+        assert release.wait(timeout=30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "preview_import", held)
+    await _send(bot, LIAISON, "a.xlsx", book([ENTITY_HEADER, *entity_rows(2)]))
+    await bot.press_label(LIAISON, "检查对象名录库")
+    assert bot.app is not None
+    message_id = bot.last_buttons[LIAISON.telegram_id][0][0]
+    press = bot.fake.press_button(
+        LIAISON.telegram_id, message_id, callbacks.UPLOAD_MODE.data("update")
+    )
+    await bot.app.process_update(Update.de_json(press, bot.app.bot))  # returns at once
+    assert await asyncio.to_thread(checking.wait, 30)
+    mark = bot.fake.mark()
+    await bot.app.process_update(
+        Update.de_json(bot.fake.user_message(OTHER.telegram_id, "/help"), bot.app.bot)
+    )
+    answered = [c for c in bot.fake.calls[mark:] if c.chat_id == OTHER.telegram_id]
+    assert answered and "您可以在这里" in (answered[0].text or "")
+    assert count(db, "imports") == 0  # the upload is still being checked
+    release.set()
+    await bot.settle()
+    assert count(db, "imports") == 1
