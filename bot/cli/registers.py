@@ -27,14 +27,11 @@ from bot.cli.support import (
     print_json,
     subparsers,
 )
-from bot.domain.reasons import REASONS, describe
-from bot.domain.registers.validation import spec_of
 from bot.i18n import Translator, translator
 from bot.services.people import membership
 from bot.services.registers import directories as registers
-from bot.services.registers import import_undo, imports
+from bot.services.registers import import_undo, imports, wording
 from bot.services.registers.import_rows import ProblemInfo
-from bot.services.registers.import_support import register_of
 
 KINDS = ("entities", "inspectors", "matters")
 # How many problems the human output lists (all of them are in --json and the report).
@@ -42,8 +39,7 @@ SHOWN = 20
 
 
 def reason(t: Translator, code: str, params: Any) -> str:
-    """A reason code's sentence in the translator's language, parameters filled in."""
-    return describe(code, params, template=t._(REASONS.get(code, code)))
+    return wording.reason_text(t, code, params)
 
 
 def _read(path_text: str) -> tuple[Path, bytes]:
@@ -74,35 +70,9 @@ def _problem_json(t: Translator, p: ProblemInfo) -> dict[str, Any]:
 def _show_problems(t: Translator, problems: Iterable[ProblemInfo]) -> None:
     listed = list(problems)
     for p in listed[:SHOWN]:
-        column = f"{p.column_letter} {p.column}" if p.column else "-"
-        where = t._(
-            "Sheet {sheet}, row {row}, column {column}:",
-            sheet=p.sheet or "-",
-            row=p.row or "-",
-            column=column,
-        )
-        value = f" “{p.value}”" if p.value not in (None, "") else ""
-        mark = "✗" if p.severity == "error" else "!"
-        print(f"{mark} {where}{value} {reason(t, p.reason, p.params)}")
+        print(wording.problem_line(t, p))
     if len(listed) > SHOWN:
-        print(
-            t._(
-                "… and {count} more (all of them are in the error report).",
-                count=len(listed) - SHOWN,
-            )
-        )
-
-
-def _counts_line(t: Translator, counts: imports.ImportCounts) -> str:
-    return t._(
-        "New: {new}; changed: {changed}; unchanged: {unchanged}; to deactivate: {deactivated};"
-        " rows with errors: {errors}.",
-        new=counts.new,
-        changed=counts.changed,
-        unchanged=counts.unchanged,
-        deactivated=counts.deactivated,
-        errors=counts.errors,
-    )
+        print(wording.more_problems(t, len(listed) - SHOWN))
 
 
 # --- units, admins, inspectors ----------------------------------------------------------------
@@ -185,21 +155,20 @@ def cmd_import(env: Env, args: argparse.Namespace) -> int:
                 },
                 "errors": [_problem_json(t, p) for p in problems if p.severity == "error"],
                 "warnings": [_problem_json(t, p) for p in problems if p.severity == "warning"],
+                "ignored_columns": [
+                    {"column_letter": letter, "header": header}
+                    for letter, header in preview.ignored_columns
+                ],
             }
         )
     else:
         _show_problems(t, problems)
-        spec = spec_of(register_of(args.kind))
-        for field, count in preview.cleared:
-            print(
-                t._(
-                    "Whole-directory mode clears “{field}” in {count} record(s).",
-                    field=spec.field(field).header,
-                    count=count,
-                )
-            )
-
-        print(_counts_line(t, counts))
+        for line in wording.cleared_lines(t, args.kind, preview.cleared):
+            print(line)
+        if preview.ignored_columns:
+            columns = t.list([f"{letter} {header}" for letter, header in preview.ignored_columns])
+            print(t._("Columns not read: {columns}.", columns=columns))
+        print(wording.counts_line(t, counts))
         if isinstance(outcome, str):
             print(outcome)
         else:

@@ -80,7 +80,8 @@ def test_import_json_has_the_designed_shape_and_exit_1_on_errors(
     code, out, _ = cli("import", "entities", path, "--unit", "SCJG", "--json", "--dry-run")
     assert code == 1
     result = json.loads(out)
-    assert set(result) == {"counts", "errors", "warnings"}
+    assert set(result) == {"counts", "errors", "warnings", "ignored_columns"}
+    assert result["ignored_columns"] == []
     assert result["counts"] == {
         "new": 2,
         "changed": 0,
@@ -211,3 +212,19 @@ def test_units_admins_inspectors_and_documents(
         ("rules", 1, 14),
         ("rules", 2, 14),
     ]
+
+
+def test_columns_not_read_are_listed(cli: Any, tmp_path: Path, database: Database) -> None:
+    """Never drop data in silence: a column the import does not read is named, in the
+    text and in --json."""
+    rows = [[*ENTITY_HEADER, "备注", "经营范围"], *[[*r, "x", "y"] for r in entity_rows(2)]]
+    path = write(tmp_path, "e.xlsx", book(rows))
+    code, out, _ = cli("import", "entities", path, "--unit", "SCJG", "--json", "--dry-run")
+    assert code == 0
+    assert json.loads(out)["ignored_columns"] == [
+        {"column_letter": "G", "header": "备注"},
+        {"column_letter": "H", "header": "经营范围"},
+    ]
+    code, out, _ = cli("import", "entities", path, "--unit", "SCJG", "--dry-run")
+    line = next(x for x in out.splitlines() if x.startswith("未读取的列："))
+    assert "G 备注" in line and "H 经营范围" in line
