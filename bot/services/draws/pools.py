@@ -263,6 +263,26 @@ def inspector_pool(
             i.unit_id.in_(list(unit_code))
         )
     ).all()
+    unit_ids = list(unit_code)
+    away = _away(session, unit_ids, start, end)
+    busy = _busy(session, unit_ids, task, start, end)
+    statuses = []
+    for row in rows:
+        key = _inspector_key(row.cert_no)
+        reason, detail = _why_not_eligible(row, key, filters, end, away, busy)
+        statuses.append(
+            InspectorStatus(row.id, unit_code[row.unit_id], row.name, key, reason, detail)
+        )
+    eligible = [s for s in statuses if s.reason is None and s.key is not None]
+    return InspectorPool(
+        statuses,
+        [InspectorCandidate(s.key, s.unit_code) for s in eligible if s.key],
+        {s.key: s.id for s in eligible if s.key},
+    )
+
+
+def _away(session: Session, unit_ids: list[int], start: date, end: date) -> dict[int, str]:
+    """Inspectors with an unavailability overlapping ``start``..``end``: the first of them."""
     away: dict[int, str] = {}
     for inspector_id, kind, first, last in session.execute(
         select(
@@ -273,20 +293,28 @@ def inspector_pool(
         )
         .join(Inspector, Inspector.id == Unavailability.inspector_id)
         .where(
-            Inspector.unit_id.in_(list(unit_code)),
+            Inspector.unit_id.in_(unit_ids),
             Unavailability.start_date <= end,
             Unavailability.end_date >= start,
         )
         .order_by(Unavailability.start_date, Unavailability.id)
     ):
         away.setdefault(inspector_id, f"unavailable: {kind} {first}..{last}")
+    return away
+
+
+def _busy(
+    session: Session, unit_ids: list[int], task: Task, start: date, end: date
+) -> dict[int, str]:
+    """Inspectors on the team of another drawn or running task whose window overlaps
+    ``start``..``end``: the earliest such task."""
     busy: dict[int, str] = {}
     for inspector_id, code, first, last in session.execute(
         select(TeamMember.inspector_id, Task.code, Task.window_start, Task.window_end)
         .join(Task, Task.id == TeamMember.task_id)
         .join(Inspector, Inspector.id == TeamMember.inspector_id)
         .where(
-            Inspector.unit_id.in_(list(unit_code)),
+            Inspector.unit_id.in_(unit_ids),
             TeamMember.active.is_(True),
             Task.id != task.id,
             Task.status.in_((DRAWN, IN_PROGRESS)),
@@ -296,43 +324,47 @@ def inspector_pool(
         .order_by(Task.window_start, Task.code)
     ):
         busy.setdefault(inspector_id, f"busy: task {code} {first}..{last}")
+    return busy
 
-    statuses = []
-    for row in rows:
-        key: str | None = None
-        reason: str | None = None
-        detail: str | None = None
-        if row.cert_no and row.cert_no.strip():
-            try:
-                key = normalise_key(row.cert_no)
-            except DrawError:
-                key = None
-        if not row.active:
-            reason, detail = INACTIVE, "no longer active"
-        elif not (row.cert_no and row.cert_no.strip()):
-            reason, detail = UNCERTIFIED, "no certificate number"
-        elif key is None:
-            reason, detail = BAD_KEY, "certificate number unusable as a key"
-        elif row.cert_expires is None or row.cert_expires < end:
-            shown = row.cert_expires.isoformat() if row.cert_expires else "not recorded"
-            reason, detail = EXPIRED, f"certificate valid until {shown}"
-        elif filtered and not (
-            _matches(row[5], filters.expertise) and _matches(row[6], filters.areas)
-        ):
-            reason, detail = FILTERED, "outside the task's expertise/area filters"
-        elif row.id in away:
-            reason, detail = AWAY, away[row.id]
-        elif row.id in busy:
-            reason, detail = BUSY, busy[row.id]
-        statuses.append(
-            InspectorStatus(row.id, unit_code[row.unit_id], row.name, key, reason, detail)
-        )
-    eligible = [s for s in statuses if s.reason is None and s.key is not None]
-    return InspectorPool(
-        statuses,
-        [InspectorCandidate(s.key, s.unit_code) for s in eligible if s.key],
-        {s.key: s.id for s in eligible if s.key},
-    )
+
+def _inspector_key(cert_no: str | None) -> str | None:
+    """The draw key of a certificate number; None when there is none or it is unusable."""
+    if not (cert_no and cert_no.strip()):
+        return None
+    try:
+        return normalise_key(cert_no)
+    except DrawError:
+        return None
+
+
+def _why_not_eligible(
+    row: Any,  # a row of inspector_pool's query; Row's type parameters differ across 2.0/2.1
+    key: str | None,
+    filters: InspectorFilters,
+    end: date,
+    away: dict[int, str],
+    busy: dict[int, str],
+) -> tuple[str | None, str | None]:
+    """The first reason (of REASONS, in their order) that keeps the inspector out of the
+    pool and its detail, or (None, None) when he can be drawn."""
+    if not row.active:
+        return INACTIVE, "no longer active"
+    if not (row.cert_no and row.cert_no.strip()):
+        return UNCERTIFIED, "no certificate number"
+    if key is None:
+        return BAD_KEY, "certificate number unusable as a key"
+    if row.cert_expires is None or row.cert_expires < end:
+        shown = row.cert_expires.isoformat() if row.cert_expires else "not recorded"
+        return EXPIRED, f"certificate valid until {shown}"
+    # Columns 5 and 6 are the tag lists, read only when the task filters on them.
+    filtered = bool(filters.expertise or filters.areas)
+    if filtered and not (_matches(row[5], filters.expertise) and _matches(row[6], filters.areas)):
+        return FILTERED, "outside the task's expertise/area filters"
+    if row.id in away:
+        return AWAY, away[row.id]
+    if row.id in busy:
+        return BUSY, busy[row.id]
+    return None, None
 
 
 def conflicts_with_targets(
