@@ -44,7 +44,8 @@ class OfflineBot:
     settings: Settings
     database: Database
     fake: FakeBotApi = field(default_factory=FakeBotApi)
-    out: TextIO = sys.stdout
+    # sys.stdout as it is when the bot is made, not when this module was imported.
+    out: TextIO = field(default_factory=lambda: sys.stdout)
     app: DsrApplication | None = None
     names: dict[int, str] = field(default_factory=dict)
     last_buttons: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)

@@ -2,43 +2,52 @@
 
 from __future__ import annotations
 
-import os
+import io
 import sqlite3
-import subprocess
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bot.cli.main import main
 from storage import audit
 from storage.db import Database
 
-ENV = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
+
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def dsr(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        env={**ENV, **(env or {})},
-        input=stdin,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
+# In-process: these tests check exit codes and output only; the e2e tests start real
+# processes for what needs one (signals, `dsr run` against the fake, the installed wheel).
+Dsr = Callable[..., Ran]
+
+
+@pytest.fixture
+def dsr(dsr_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Dsr:
+    def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Ran:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+
+    return run
 
 
 @pytest.mark.parametrize(
     ("token", "expected"),
     [("", "DSR_BOT_TOKEN is not set"), ("not-a-token", "DSR_BOT_TOKEN is malformed")],
 )
-def test_run_without_a_good_token_fails_in_one_line(
-    token: str, expected: str, tmp_path: Path
-) -> None:
-    result = dsr("run", env={"DSR_BOT_TOKEN": token}, cwd=tmp_path)
+def test_run_without_a_good_token_fails_in_one_line(token: str, expected: str, dsr: Dsr) -> None:
+    result = dsr("run", env={"DSR_BOT_TOKEN": token})
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -46,15 +55,15 @@ def test_run_without_a_good_token_fails_in_one_line(
     assert "Traceback" not in result.stderr
 
 
-def test_malformed_setting_is_one_line(tmp_path: Path) -> None:
-    result = dsr("run", env={"DSR_TIMEZONE": "Mars/Olympus"}, cwd=tmp_path)
+def test_malformed_setting_is_one_line(dsr: Dsr) -> None:
+    result = dsr("run", env={"DSR_TIMEZONE": "Mars/Olympus"})
     assert result.returncode == 2
     assert (
         result.stderr.strip() == "dsr: DSR_TIMEZONE: Value error, unknown time zone 'Mars/Olympus'"
     )
 
 
-def test_sqlite_backup_is_a_consistent_copy(sqlite_db: Database, tmp_path: Path) -> None:
+def test_sqlite_backup_is_a_consistent_copy(sqlite_db: Database, tmp_path: Path, dsr: Dsr) -> None:
     with sqlite_db.unit_of_work() as uow:
         audit.append(uow.session, actor="test", action="x", obj="y")
         uow.commit()
@@ -66,13 +75,13 @@ def test_sqlite_backup_is_a_consistent_copy(sqlite_db: Database, tmp_path: Path)
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-def test_postgres_backup_explains_pg_dump() -> None:
+def test_postgres_backup_explains_pg_dump(dsr: Dsr) -> None:
     result = dsr("db", "backup", "x.dump", "--database", "postgresql://u:secret@db.example/dsr")
     assert result.returncode == 0
     assert "pg_dump" in result.stdout and "secret" not in result.stdout
 
 
-def test_audit_verify_reports_tampering(sqlite_db: Database) -> None:
+def test_audit_verify_reports_tampering(sqlite_db: Database, dsr: Dsr) -> None:
     with sqlite_db.unit_of_work() as uow:
         for i in range(3):
             audit.append(uow.session, actor="test", action="x", obj=f"o{i}")
@@ -85,15 +94,15 @@ def test_audit_verify_reports_tampering(sqlite_db: Database) -> None:
     assert broken.returncode == 1 and "entry 2" in broken.stdout
 
 
-def test_db_check_finds_no_drift(database_url: str) -> None:
+def test_db_check_finds_no_drift(database_url: str, dsr: Dsr) -> None:
     result = dsr("db", "check", "--database", database_url)
     assert result.returncode == 0, result.stderr
 
 
-def test_console_chats_with_the_real_bot(tmp_path: Path) -> None:
+def test_console_chats_with_the_real_bot(tmp_path: Path, dsr: Dsr) -> None:
     url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
     script = "/help\n/addunit SCJG 市场监督管理局\n/units\n1\n/as guest\n/units\n/quit\n"
-    result = dsr("console", "--database", url, "--as", "office", stdin=script, cwd=tmp_path)
+    result = dsr("console", "--database", url, "--as", "office", stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "/units — 成员单位及联络员" in out  # the office's help

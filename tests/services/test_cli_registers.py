@@ -30,14 +30,10 @@ from tests.support.registers import (
 @pytest.fixture
 def cli(
     database_url: str,
-    tmp_path: Path,
+    dsr_env: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Any:
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    for name in list(__import__("os").environ):
-        if name.startswith("DSR_"):
-            monkeypatch.delenv(name)
     monkeypatch.setenv("DSR_DATABASE_URL", database_url)
 
     def run(*args: str) -> tuple[int, str, str]:
