@@ -8,14 +8,13 @@ member. Every value is written as text, so codes and seeds stay exactly as they 
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
+
+from storage.xlsx_safe import put, save
 
 _TITLE: Final = Font(bold=True, size=14)
 _BOLD: Final = Font(bold=True)
@@ -26,17 +25,8 @@ _PURPOSES: Final = {
     "replacement": "回避补抽",
 }
 _ROLES: Final = {"leader": "组长", "member": "组员"}
-
-
-def _put(sheet: Worksheet, row: int, column: int, value: object, font: Font | None = None) -> None:
-    cell = sheet.cell(row=row, column=column)
-    if value is None:
-        return
-    cell.value = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    cell.data_type = "s"  # never a formula, never a number that loses digits
-    cell.number_format = _TEXT
-    if font is not None:
-        cell.font = font
+_HEADINGS: Final = ("检查组", "类别", "名称/姓名", "统一社会信用代码/执法证号")
+_WIDTHS: Final = (("A", 22), ("B", 20), ("C", 36), ("D", 70))
 
 
 def certificate_workbook(cert: Mapping[str, Any]) -> bytes:
@@ -44,9 +34,31 @@ def certificate_workbook(cert: Mapping[str, Any]) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "抽取结果公示"
+    text = {"number_format": _TEXT}  # every value as text: codes and seeds stay exact
+    put(sheet, 1, 1, f"“双随机、一公开”抽取结果公示：{cert['task']['name']}", font=_TITLE, **text)
+    facts = [*_facts(cert), *_replacement(cert)]
+    for row, (label, value) in enumerate(facts, start=3):
+        put(sheet, row, 1, label, font=_BOLD, **text)
+        put(sheet, row, 2, _as_text(value), **text)
+    heading_row = 3 + len(facts) + 1  # a blank row between the facts and the drawn
+    for column, heading in enumerate(_HEADINGS, 1):
+        put(sheet, heading_row, column, heading, font=_BOLD, **text)
+    for row, values in enumerate(_drawn(cert), start=heading_row + 1):
+        for column, value in enumerate(values, 1):
+            put(sheet, row, column, _as_text(value), **text)
+    for letter, width in _WIDTHS:
+        sheet.column_dimensions[letter].width = width
+    return save(workbook)
+
+
+def _as_text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _facts(cert: Mapping[str, Any]) -> Sequence[tuple[str, object]]:
+    """The facts of the draw, one label and value a row."""
     task = cert["task"]
-    _put(sheet, 1, 1, f"“双随机、一公开”抽取结果公示：{task['name']}", _TITLE)
-    facts: Sequence[tuple[str, object]] = [
+    facts: list[tuple[str, object]] = [
         ("任务编号", task["code"]),
         ("任务名称", task["name"]),
         ("参与单位", "、".join(f"{u['name']}（{u['code']}）" for u in task["units"])),
@@ -62,52 +74,33 @@ def certificate_workbook(cert: Mapping[str, Any]) -> bytes:
         ("名单摘要（SHA-256）", cert["pool_digest"]),
     ]
     if cert.get("supersedes") is not None:
-        facts = [
-            *facts,
-            ("取代的抽取记录", cert["supersedes"]),
-            ("重新抽取原因", cert.get("reason")),
-        ]
+        facts += [("取代的抽取记录", cert["supersedes"]), ("重新抽取原因", cert.get("reason"))]
     if cert.get("amends") is not None:
-        facts = [*facts, ("补抽依据的抽取记录", cert["amends"])]
-    row = 3
-    for label, value in facts:
-        _put(sheet, row, 1, label, _BOLD)
-        _put(sheet, row, 2, value)
-        row += 1
+        facts.append(("补抽依据的抽取记录", cert["amends"]))
+    return facts
+
+
+def _replacement(cert: Mapping[str, Any]) -> Sequence[tuple[str, object]]:
+    """Who was replaced after a recusal, and by whom (nothing for other draws)."""
     replacement = cert.get("replacement")
-    if replacement:
+    if not replacement:
+        return []
+    team = replacement["team"]
+    return [
+        (label, f"第{team}组 {person['name']}（{person['cert_no']}）")
         for label, person in (
             ("回避人员", replacement["replaced"]),
             ("补抽人员", replacement["replacement"]),
-        ):
-            _put(sheet, row, 1, label, _BOLD)
-            _put(
-                sheet, row, 2, f"第{replacement['team']}组 {person['name']}（{person['cert_no']}）"
-            )
-            row += 1
-    row += 1
-    for column, heading in enumerate(
-        ("检查组", "类别", "名称/姓名", "统一社会信用代码/执法证号"), 1
-    ):
-        _put(sheet, row, column, heading, _BOLD)
+        )
+    ]
+
+
+def _drawn(cert: Mapping[str, Any]) -> Iterator[tuple[str, str, str, str]]:
+    """One row per team member, then per target, team by team."""
     for team in cert["teams"]:
+        label = f"第{team['team']}组"
         for member in team.get("members", ()):
-            row += 1
-            values = (
-                f"第{team['team']}组",
-                _ROLES.get(member["role"], member["role"]),
-                member["name"],
-                member["cert_no"],
-            )
-            for column, value in enumerate(values, 1):
-                _put(sheet, row, column, value)
+            role = _ROLES.get(member["role"], member["role"])
+            yield label, role, member["name"], member["cert_no"]
         for target in team["targets"]:
-            row += 1
-            values = (f"第{team['team']}组", "检查对象", target["name"], target["code"])
-            for column, value in enumerate(values, 1):
-                _put(sheet, row, column, value)
-    for letter, width in (("A", 22), ("B", 20), ("C", 36), ("D", 70)):
-        sheet.column_dimensions[letter].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+            yield label, "检查对象", target["name"], target["code"]

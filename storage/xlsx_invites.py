@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from storage.xlsx_safe import put, save, sheet_title
+
+_BOLD = Font(bold=True)
+_WIDTHS = (16, 12, 24, 60, 20)
 
 
 def invite_workbook(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(list(headers))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(list(row))
-    for column, width in zip("ABCDE", (16, 12, 24, 60, 20), strict=False):
-        sheet.column_dimensions[column].width = width
+    sheet.title = sheet_title(title)
+    for column, header in enumerate(headers, 1):
+        put(sheet, 1, column, header, font=_BOLD)
+    for row, values in enumerate(rows, 2):
+        for column, value in enumerate(values, 1):
+            put(sheet, row, column, value)
+    for letter, width in zip("ABCDE", _WIDTHS, strict=False):
+        sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return save(workbook)

@@ -2,9 +2,10 @@
 
 The workbooks go back to liaisons who open them in Excel or WPS and upload them again, so
 each one is written to survive that round trip: code and phone columns are text ("@"), so
-an 18-digit code is not turned into 9.14104E+17; text that begins with "=" is stored as
-text, never as a formula (a value from an upload must not become executable in the next
-person's spreadsheet); and the header row reads back through ``storage.xlsx_read``.
+an 18-digit code is not turned into 9.14104E+17; every value goes through
+``storage.xlsx_safe``, so no cell is ever a formula and a value from an upload cannot
+become executable in the next person's spreadsheet; and the header row reads back through
+``storage.xlsx_read``.
 
 Large outputs (an error report or an export of 100k rows) use openpyxl's write-only mode,
 which streams rows instead of holding every cell object.
@@ -12,15 +13,12 @@ which streams rows instead of holding every cell object.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -38,7 +36,8 @@ from bot.domain.registers.validation import (
     public_fields,
     spec_of,
 )
-from storage.xlsx_read import ReadResult
+from storage.xlsx_read import Column, ReadResult, ReadRow
+from storage.xlsx_safe import cell, put, row_value, save, sheet_title
 
 TEXT_FORMAT: Final = "@"
 DATE_FORMAT: Final = "yyyy-mm-dd"
@@ -47,38 +46,15 @@ _HEADER_FONT: Final = Font(bold=True)
 _REQUIRED_FONT: Final = Font(bold=True, color="C00000")
 _NOTE_FONT: Final = Font(italic=True, color="808080", size=9)
 _TITLE_FONT: Final = Font(bold=True, size=14)
-_ERROR_FILL: Final = PatternFill("solid", fgColor="FFC7CE")
-_WARNING_FILL: Final = PatternFill("solid", fgColor="FFEB9C")
+_FILLS: Final = {
+    "error": PatternFill("solid", fgColor="FFC7CE"),
+    "warning": PatternFill("solid", fgColor="FFEB9C"),
+}
 _WRAP: Final = Alignment(wrap_text=True, vertical="top")
 # Rows a template's drop-downs and formats cover (Excel's last row).
 _LAST_ROW: Final = 1048576
 # A data-validation list is limited to 255 characters by Excel.
 _LIST_LIMIT: Final = 255
-
-
-def _safe(value: object) -> object:
-    """A value as openpyxl should store it: control characters (which make openpyxl raise
-    and Excel refuse the file) removed; other types unchanged."""
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
-
-
-def _cell(sheet: Worksheet, value: object, **style: object) -> WriteOnlyCell:
-    """A write-only cell whose text stays text: openpyxl reads a leading "=" as a formula,
-    so the type is forced back to string."""
-    cell = WriteOnlyCell(sheet, value=_safe(value))
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-    for name, setting in style.items():
-        setattr(cell, name, setting)
-    return cell
-
-
-def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 # --- the template -------------------------------------------------------------------------
@@ -97,18 +73,14 @@ def template(register: Register | RegisterSpec) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = spec.title
+    sheet.title = sheet_title(spec.title)
     last = get_column_letter(len(spec.fields))
-    sheet["A1"] = f"{spec.title}（导入模板）"
-    sheet["A1"].font = _TITLE_FONT
+    put(sheet, 1, 1, f"{spec.title}（导入模板）", font=_TITLE_FONT)
     sheet.merge_cells(f"A1:{last}1")
     for index, f in enumerate(spec.fields, start=1):
         letter = get_column_letter(index)
-        head = sheet.cell(row=2, column=index, value=f.header)
-        head.font = _REQUIRED_FONT if f.required else _HEADER_FONT
-        note = sheet.cell(row=3, column=index, value=f.note or None)
-        note.font = _NOTE_FONT
-        note.alignment = _WRAP
+        put(sheet, 2, index, f.header, font=_REQUIRED_FONT if f.required else _HEADER_FONT)
+        put(sheet, 3, index, f.note or None, font=_NOTE_FONT, alignment=_WRAP)
         dimension = sheet.column_dimensions[letter]
         dimension.width = f.width
         # A column style is what Excel and WPS apply to cells typed in later.
@@ -122,7 +94,7 @@ def template(register: Register | RegisterSpec) -> bytes:
             sheet.add_data_validation(validation)
     sheet.row_dimensions[3].height = 45
     sheet.freeze_panes = "A4"
-    return _save(workbook)
+    return save(workbook)
 
 
 def _validation(f: FieldSpec) -> DataValidation | None:
@@ -189,92 +161,106 @@ def error_report(
     ``describe`` turns a problem into a sentence in the reader's language.
     """
     words = headings or ReportHeadings()
+    workbook = Workbook(write_only=True)
+    _report_sheet(workbook, read, findings, describe, words)
+    _listing_sheet(workbook, read, findings, describe, words)
+    return save(workbook)
+
+
+def _report_sheet(
+    workbook: Workbook,
+    read: ReadResult,
+    findings: Sequence[Finding],
+    describe: Callable[[Problem], str],
+    words: ReportHeadings,
+) -> None:
+    """The first sheet: each row with problems beside its errors and warnings."""
     by_row: dict[int | None, list[Finding]] = {}
     for finding in findings:
         by_row.setdefault(finding.row, []).append(finding)
     columns = list(read.columns.values())
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(words.sheet[:31])
+    sheet = workbook.create_sheet(sheet_title(words.sheet))
     sheet.freeze_panes = "B2"
     sheet.column_dimensions["A"].width = 8
     for index in range(2, len(columns) + 2):
         sheet.column_dimensions[get_column_letter(index)].width = 18
     for letter in (get_column_letter(len(columns) + 2), get_column_letter(len(columns) + 3)):
         sheet.column_dimensions[letter].width = 50
+    headers = [words.row, *(f"{c.header} ({c.letter})" for c in columns)]
     sheet.append(
-        [_cell(sheet, words.row, font=_HEADER_FONT)]
-        + [_cell(sheet, f"{c.header} ({c.letter})", font=_HEADER_FONT) for c in columns]
-        + [_cell(sheet, words.errors, font=_HEADER_FONT)]
-        + [_cell(sheet, words.warnings, font=_HEADER_FONT)]
+        [cell(sheet, text, font=_HEADER_FONT) for text in [*headers, words.errors, words.warnings]]
     )
     whole_file = by_row.get(None, [])
     if whole_file:
         sheet.append(
-            [_cell(sheet, words.whole_file)]
+            [cell(sheet, words.whole_file)]
             + [None] * len(columns)
             + _sentences(sheet, whole_file, describe, read)
         )
     for row in read.rows:
         found = by_row.get(row.row)
-        if not found:
-            continue
-        severity_of: dict[str | None, str] = {}
-        for finding in found:
-            if severity_of.get(finding.problem.field) != "error":
-                severity_of[finding.problem.field] = finding.severity
-        line: list[object] = [_cell(sheet, row.row)]
-        for column in columns:
-            value = row.cells.get(column.field)
-            fill = {"error": _ERROR_FILL, "warning": _WARNING_FILL}.get(
-                severity_of.get(column.field, "")
+        if found:
+            sheet.append(
+                _as_written(sheet, row, found, columns) + _sentences(sheet, found, describe, read)
             )
-            style = {"fill": fill} if fill else {}
-            if isinstance(value, str):
-                style["number_format"] = TEXT_FORMAT
-            line.append(_cell(sheet, None if value == "" else value, **style))
-        sheet.append(line + _sentences(sheet, found, describe, read))
 
-    listing = workbook.create_sheet(words.list_sheet[:31])
+
+def _as_written(
+    sheet: Worksheet, row: ReadRow, found: Iterable[Finding], columns: Iterable[Column]
+) -> list[object]:
+    """A row's number and its cells as the user wrote them, each coloured by the worst
+    problem found in it."""
+    severity_of: dict[str | None, str] = {}
+    for finding in found:
+        if severity_of.get(finding.problem.field) != "error":
+            severity_of[finding.problem.field] = finding.severity
+    line: list[object] = [cell(sheet, row.row)]
+    for column in columns:
+        value = row.cells.get(column.field)
+        style: dict[str, object] = {}
+        fill = _FILLS.get(severity_of.get(column.field, ""))
+        if fill is not None:
+            style["fill"] = fill
+        if isinstance(value, str):
+            style["number_format"] = TEXT_FORMAT
+        line.append(cell(sheet, value, **style))
+    return line
+
+
+def _listing_sheet(
+    workbook: Workbook,
+    read: ReadResult,
+    findings: Sequence[Finding],
+    describe: Callable[[Problem], str],
+    words: ReportHeadings,
+) -> None:
+    """The second sheet: one line per problem, errors before warnings within a row."""
+    listing = workbook.create_sheet(sheet_title(words.list_sheet))
     listing.freeze_panes = "A2"
     for letter, width in zip("ABCDEFG", (14, 8, 18, 8, 24, 8, 60), strict=True):
         listing.column_dimensions[letter].width = width
-    listing.append(
-        [
-            _cell(listing, text, font=_HEADER_FONT)
-            for text in (
-                words.sheet_column,
-                words.row,
-                words.column,
-                words.column_letter,
-                words.value,
-                words.severity,
-                words.reason,
-            )
-        ]
+    headers = (
+        words.sheet_column,
+        words.row,
+        words.column,
+        words.column_letter,
+        words.value,
+        words.severity,
+        words.reason,
     )
+    listing.append([cell(listing, text, font=_HEADER_FONT) for text in headers])
     for finding in sorted(findings, key=lambda f: (f.row or 0, f.severity != "error")):
         where = read.column_of(finding.problem.field)
-        shown = finding.problem.value
-        listing.append(
-            [
-                _cell(listing, read.sheet),
-                _cell(listing, finding.row),
-                _cell(listing, where.header if where else None),
-                _cell(listing, where.letter if where else None),
-                _cell(listing, None if shown == "" else _plain(shown)),
-                _cell(listing, words.error if finding.severity == "error" else words.warning),
-                _cell(listing, describe(finding.problem)),
-            ]
+        values = (
+            read.sheet,
+            finding.row,
+            where.header if where else None,
+            where.letter if where else None,
+            finding.problem.value,
+            words.error if finding.severity == "error" else words.warning,
+            describe(finding.problem),
         )
-    return _save(workbook)
-
-
-def _plain(value: object) -> object:
-    """A value openpyxl can write (dates and numbers as they are, anything else as text)."""
-    if value is None or isinstance(value, str | int | float | bool | date):
-        return value
-    return str(value)
+        listing.append([cell(listing, value) for value in values])
 
 
 def _sentences(
@@ -291,8 +277,8 @@ def _sentences(
         where = f"{column.letter} {column.header}：" if column else ""
         texts[finding.severity].append(where + describe(finding.problem))
     return [
-        _cell(sheet, "\n".join(texts["error"]) or None, alignment=_WRAP),
-        _cell(sheet, "\n".join(texts["warning"]) or None, alignment=_WRAP),
+        cell(sheet, "\n".join(texts["error"]), alignment=_WRAP),
+        cell(sheet, "\n".join(texts["warning"]), alignment=_WRAP),
     ]
 
 
@@ -314,7 +300,7 @@ def _export_value(f: FieldSpec, value: object) -> object:
         return f"{value / 10:g}%"
     if f.kind is FieldKind.DATE and value == cells.OPEN_ENDED:
         return "长期"
-    return _plain(value)
+    return value
 
 
 def export_register(
@@ -333,12 +319,12 @@ def export_register(
     spec = spec_of(register)
     fields = tuple(public_fields(spec)) if public else spec.fields
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(spec.title)
+    sheet = workbook.create_sheet(sheet_title(spec.title))
     for index, f in enumerate(fields, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = f.width
     if title:
-        sheet.append([_cell(sheet, title, font=_TITLE_FONT)])
-    sheet.append([_cell(sheet, f.header, font=_HEADER_FONT) for f in fields])
+        sheet.append([cell(sheet, title, font=_TITLE_FONT)])
+    sheet.append([cell(sheet, f.header, font=_HEADER_FONT) for f in fields])
     sheet.freeze_panes = "A3" if title else "A2"
     for values in rows:
         private_address = public and values.get("kind") == "individual"
@@ -347,12 +333,10 @@ def export_register(
             value = None if private_address and f.key == "address" else values.get(f.key)
             shown = _export_value(f, value)
             if f.kind in _TEXT_KINDS and shown is not None:
-                line.append(_cell(sheet, str(shown), number_format=TEXT_FORMAT))
+                line.append(cell(sheet, str(shown), number_format=TEXT_FORMAT))
             elif isinstance(shown, date):
-                line.append(_cell(sheet, shown, number_format=DATE_FORMAT))
-            elif isinstance(shown, str) and shown.startswith("="):
-                line.append(_cell(sheet, shown))
-            else:  # a plain value: openpyxl makes the cell itself, cheaper than a styled one
-                line.append(_safe(shown))
+                line.append(cell(sheet, shown, number_format=DATE_FORMAT))
+            else:  # unstyled: a plain value where openpyxl can make the cell itself
+                line.append(row_value(sheet, shown))
         sheet.append(line)
-    return _save(workbook)
+    return save(workbook)
