@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +19,9 @@ import handlers.start
 import handlers.units
 from bot.config import Settings
 from bot.i18n import require_catalogs
+from bot.logs import protect_logs
 from bot.persistence import DatabasePersistence
+from bot.ratelimit import SendBudget
 from bot.sender import OutboxSender
 from handlers.context import BotData, DsrContext
 from handlers.menus import set_guest_menus
@@ -33,24 +34,23 @@ DsrApplication = Application[Any, DsrContext, dict[Any, Any], dict[Any, Any], Bo
 
 
 def quiet_http_logs() -> None:
-    """httpx logs every request URL at INFO, and the URL holds the token."""
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    # At DEBUG, PTB logs every call's parameters, message texts (personal data) included.
-    for name in ("telegram.Bot", "telegram.ext.ExtBot"):
-        logging.getLogger(name).setLevel(logging.INFO)
+    """No token and no personal data in any log: bot/logs.py (called once logging is set)."""
+    protect_logs()
 
 
 async def _post_init(app: DsrApplication) -> None:
     await set_guest_menus(app)
     # The sender needs the initialised bot; it runs until post_stop (docs/architecture.md §2).
     data = app.bot_data
+    # One send budget for replies and notices (bot/ratelimit.py): the bot's rate limiter.
+    budget = app.bot.rate_limiter
     data.sender = OutboxSender(
         app.bot,
         data.db,
         data.settings,
         data.clock,
         stale_after=timedelta(seconds=data.settings.sender_stale_seconds),
+        budget=budget if isinstance(budget, SendBudget) else None,
     )
     await data.sender.start()
 
@@ -62,6 +62,23 @@ async def _post_stop(app: DsrApplication) -> None:
         await sender.stop()
 
 
+def _over_http(builder: Any, settings: Settings) -> Any:
+    """Telegram over HTTP: the shared send budget, the proxy, and timeouts long enough for
+    a slow proxy (a send given up too early may have been delivered, and goes again)."""
+    builder = builder.rate_limiter(SendBudget.from_settings(settings))
+    if settings.proxy_url:
+        builder = builder.proxy(settings.proxy_url).get_updates_proxy(settings.proxy_url)
+    return (
+        builder.connect_timeout(settings.connect_timeout)
+        .read_timeout(settings.read_timeout)
+        .write_timeout(settings.write_timeout)
+        .media_write_timeout(max(settings.write_timeout, 20.0))  # PTB's default for files
+        .get_updates_connect_timeout(settings.connect_timeout)
+        .get_updates_read_timeout(settings.read_timeout)
+        .get_updates_write_timeout(settings.write_timeout)
+    )
+
+
 def build_application(
     settings: Settings,
     *,
@@ -71,8 +88,8 @@ def build_application(
 ) -> DsrApplication:
     """Build the bot. ``request`` replaces HTTP (the offline transport of console, demo, tests)."""
     require_catalogs()  # never a Chinese-first bot that silently speaks English
-    quiet_http_logs()
     token = OFFLINE_TOKEN if request is not None else settings.require_token()
+    protect_logs([token])
     builder = (
         Application.builder()
         .token(token)
@@ -90,9 +107,11 @@ def build_application(
         .post_stop(_post_stop)
     )
     if request is not None:
+        # Offline (console, demo, tests) nothing enforces limits, and a conversation must
+        # not wait a second per line: the outbox sender paces itself alone there.
         builder = builder.request(request).get_updates_request(request)
-    elif settings.proxy_url:
-        builder = builder.proxy(settings.proxy_url).get_updates_proxy(settings.proxy_url)
+    else:
+        builder = _over_http(builder, settings)
     app: DsrApplication = builder.build()
     app.bot_data.settings = settings
     app.bot_data.database = database

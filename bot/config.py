@@ -41,8 +41,14 @@ class Settings(BaseSettings):
     send_rate_per_chat: float = 1.0
     sender_concurrency: int = 4
     sender_poll_seconds: float = 1.0
-    # A claim older than this is taken to belong to a crashed process and is sent again.
-    sender_stale_seconds: float = 300.0
+    # A claim older than this is taken to belong to a crashed process and is sent again
+    # (when the crash cannot be seen sooner: bot/sender.py); beyond the longest live pass.
+    sender_stale_seconds: float = 900.0
+    # Seconds for each phase of a Bot API call. Long, because a slow proxy answers late: a
+    # call given up too early may still have been delivered, and is then sent again.
+    connect_timeout: float = 30.0
+    read_timeout: float = 30.0
+    write_timeout: float = 30.0
     persistence_flush_seconds: float = 5.0
     invite_days: int = 14
 

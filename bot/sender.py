@@ -1,21 +1,23 @@
 """The outbox sender: the one task that delivers what services wrote (docs/architecture.md §8).
 
-How a message travels: ``claim_due`` marks a batch ``sending`` and commits; each message
-waits for its slot (overall pace, per-chat pace, flood holds), goes to the Bot API, and its
-outcome is committed in its own unit of work. So after a crash at any point:
+How a message travels: ``claim_due`` marks a batch ``sending`` under this process's claim
+token and commits; each message waits for its turn in the send budget (bot/ratelimit.py,
+shared with the bot's direct replies), goes to the Bot API, and its outcome is committed in
+its own unit of work. So after a crash at any point:
 
 - nothing committed is lost (rows are only ever settled, never deleted);
 - a row recorded ``sent`` is never claimed again;
-- a row claimed but not settled stays ``sending`` and is claimed again after
-  ``stale_after``: only the messages whose API call had started (at most
-  ``sender_concurrency``, because a send holds its slot until its outcome is committed) may
-  reach the user twice.
+- a row claimed but not settled stays ``sending``. The next sender to start releases the
+  claims of a process it can tell has ended (same machine, that process id is gone: see
+  ``claim_owner_ended``) at once, and any other claim once it is older than ``stale_after``.
+  Only the messages whose API call had started (at most ``sender_concurrency``: a send holds
+  its slot until its outcome is committed) may reach the user twice.
+- a send that timed out (no answer within DSR_READ_TIMEOUT) may still have been delivered:
+  Telegram often delivers and answers late through a slow proxy. It is retried like any
+  network failure, so that message may arrive twice as well; long timeouts make this rare.
 
-Limits live here and nowhere else, in memory: an even overall pace (no burst), a per-chat
-pace, and flood holds from 429s. The clock and the sleep are injectable so tests drive
-``run_once`` on virtual time.
-
-Message text is personal data: logs carry row ids, chat ids and statuses only.
+Message text is personal data: logs carry row ids, chat ids and statuses only, and an error
+kept on a row never holds the token.
 """
 
 from __future__ import annotations
@@ -24,9 +26,14 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
+import re
+import secrets
+import socket
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -39,14 +46,16 @@ from telegram.error import (
     InvalidToken,
     RetryAfter,
 )
-from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
+from bot.logs import scrub
+from bot.ratelimit import OUTBOX, SendBudget, retry_after
 from storage import outbox
 from storage.db import Database
-from storage.outbox import ClaimedMessage
+from storage.outbox import OWNER_MAX_LENGTH, ClaimedMessage
 
-__all__ = ["OutboxSender", "backoff_delay"]
+__all__ = ["OutboxSender", "backoff_delay", "claim_owner_ended", "claim_token"]
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +67,11 @@ Sleep = Callable[[float], Awaitable[None]]
 MAX_ATTEMPTS = 10
 BACKOFF_FIRST = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=5)
-# How long a claim may stay unsettled before it is taken for a dead process's. It must
-# exceed the longest pass of a live sender: a batch of ~25 at concurrency 4 where every call
-# runs into PTB's default timeouts (~16 s each) takes about 2 minutes. Only a second process
-# would reclaim a live one's rows (one process runs one pass at a time), but that is the
-# case the claim protocol exists for. It is also how long a crash delays those messages.
-DEFAULT_STALE_AFTER = timedelta(minutes=5)
-# Telegram allows about 20 messages a minute in a group; the bot lives in private chats,
-# but a negative chat id must not be paced like a private one.
-GROUP_INTERVAL = timedelta(seconds=3)
+# How long a claim may stay unsettled before it is taken for a dead process's, when the
+# owner's death cannot be seen (another machine). It must exceed the longest pass of a
+# live sender: a batch of ~25 at concurrency 4 where every call runs into the timeouts
+# (30 s to connect, write and read each by default) takes about 10 minutes.
+DEFAULT_STALE_AFTER = timedelta(minutes=15)
 STOP_TIMEOUT_SECONDS = 30.0
 _DB_WRITE_TRIES = 3
 _ERROR_MAX_CHARS = 500
@@ -90,42 +95,46 @@ def backoff_delay(failed_attempts: int) -> timedelta:
     return min(BACKOFF_FIRST * (1 << exponent), BACKOFF_CAP)
 
 
-def _interval(rate_per_second: float) -> timedelta:
-    """1/rate, rounded up to datetime's resolution: rounding down could exceed the rate."""
-    if rate_per_second <= 0:
-        raise ValueError("a send rate must be positive")
-    return timedelta(microseconds=math.ceil(1_000_000 / rate_per_second))
+def _machine() -> str:
+    """Where a process id means something: this host and its PID namespace (containers)."""
+    try:
+        namespace = re.sub(r"\D", "", str(Path("/proc/self/ns/pid").readlink()))
+    except OSError:  # not Linux
+        namespace = ""
+    host = socket.gethostname()[:64]
+    return f"{host}~{namespace}" if namespace else host
 
 
-def _retry_after(exc: RetryAfter) -> timedelta:
-    # PTB 22 returns int seconds (with a deprecation warning) or a timedelta (PTB_TIMEDELTA).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    delay = value if isinstance(value, timedelta) else timedelta(seconds=float(value))
-    return max(delay, timedelta(seconds=1))
+def claim_token() -> str:
+    """This process's claim token: machine, process id and a random part (a restarted
+    process may get the same id, but never the same token)."""
+    token = f"{_machine()}/{os.getpid()}/{secrets.token_hex(6)}"
+    return token[-OWNER_MAX_LENGTH:]
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text[:_ERROR_MAX_CHARS]
+def claim_owner_ended(owner: str, own_token: str) -> bool:
+    """True only when the process that holds claims under ``owner`` has surely ended.
 
-
-class _Pace:
-    """Next-free-slot pacing: each send starts at least ``interval`` after the previous.
-
-    ``reserve`` reads and writes without an await in between, so concurrent tasks on the
-    loop can never book the same slot.
+    Sure means: the same machine and PID namespace, and either its process id is ours (so it
+    was an earlier process: two cannot share an id at once) or no process has that id now.
+    Anything else — another machine, a process that exists, a token that does not parse —
+    counts as alive, and its claims wait for ``stale_after``. Two live senders therefore
+    never take each other's claims, whichever database they share.
     """
-
-    def __init__(self, interval: timedelta) -> None:
-        self._interval = interval
-        self._next: datetime | None = None
-
-    def reserve(self, now: datetime) -> datetime:
-        slot = now if self._next is None or self._next < now else self._next
-        self._next = slot + self._interval
-        return slot
+    machine, _, rest = owner.partition("/")
+    pid_text, _, _ = rest.partition("/")
+    if owner == own_token or machine != _machine() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists but is not ours to signal
+        return False
+    return False
 
 
 class OutboxSender:
@@ -142,7 +151,12 @@ class OutboxSender:
         stale_after: timedelta = DEFAULT_STALE_AFTER,
         max_attempts: int = MAX_ATTEMPTS,
         batch_size: int | None = None,
+        budget: SendBudget | None = None,
+        owner: str | None = None,
     ) -> None:
+        """``budget``: the send budget shared with the bot's replies (bot/app.py passes the
+        application's); without one the sender paces alone, on ``clock`` and ``sleep``.
+        ``owner``: the claim token (tests play other processes with it)."""
         self._bot = bot
         self._db = database
         self._clock = clock
@@ -157,11 +171,13 @@ class OutboxSender:
             self._concurrency,
             min(100, math.ceil(settings.send_rate_overall * self._poll_seconds)),
         )
-        self._overall = _Pace(_interval(settings.send_rate_overall))
-        self._chat_interval = _interval(settings.send_rate_per_chat)
-        self._chat_free: dict[int, datetime] = {}  # earliest next send per chat
-        self._chat_hold: dict[int, datetime] = {}  # 429 for one chat
-        self._global_hold: datetime | None = None  # 429 for a call without a chat
+        self._budget = budget or SendBudget.from_settings(settings, clock=clock, sleep=sleep)
+        # The budget passes calls marked OUTBOX straight through: they are paced here.
+        self._call_options: dict[str, Any] = (
+            {"rate_limit_args": OUTBOX} if getattr(bot, "rate_limiter", None) else {}
+        )
+        self.owner = owner or claim_token()
+        self._claims_checked = False
         self._pass_lock = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -231,13 +247,13 @@ class OutboxSender:
             if self._stopping.is_set():
                 return 0
             now = self._clock()
-            if self._global_hold is not None:
-                if now < self._global_hold:
-                    return 0
-                self._global_hold = None
-            self._forget_past(now)
+            if not self._claims_checked:
+                await asyncio.to_thread(self._take_over_ended_claims, now)
+                self._claims_checked = True
+            if self._budget.global_hold(self._budget.now()) is not None:
+                return 0
             # Chats held or paced are left in the table rather than claimed and put back.
-            excluded = set(self._chat_hold) | set(self._chat_free)
+            excluded = self._budget.busy_chats(self._budget.now())
             claimed = await asyncio.to_thread(self._claim, now, excluded)
             if not claimed:
                 return 0
@@ -249,14 +265,32 @@ class OutboxSender:
                 tasks = [group.create_task(self._deliver(m, gate)) for m in to_send]
             return sum(task.result() for task in tasks)
 
-    def _forget_past(self, now: datetime) -> None:
-        self._chat_free = {c: t for c, t in self._chat_free.items() if t > now}
-        self._chat_hold = {c: t for c, t in self._chat_hold.items() if t > now}
+    def _take_over_ended_claims(self, now: datetime) -> int:
+        """Release, at start, the claims of senders that have surely ended (a crash), so
+        their messages go now rather than after ``stale_after``."""
+        with self._db.unit_of_work() as uow:
+            owners = outbox.claim_owners(uow.session)
+            ended = [o for o in owners if claim_owner_ended(o, self.owner)]
+            released = outbox.release_claims_of(uow.session, ended, now) if ended else 0
+            uow.commit()
+        if released:
+            log.warning(
+                "outbox: took over %d claims of %d ended sender(s); those already on the "
+                "wire when it ended may arrive twice",
+                released,
+                len(ended),
+            )
+        return released
 
     def _claim(self, now: datetime, excluded: set[int]) -> list[ClaimedMessage]:
         with self._db.unit_of_work() as uow:
             claimed = outbox.claim_due(
-                uow.session, now, self._batch_size, self._stale_after, exclude_chat_ids=excluded
+                uow.session,
+                now,
+                self._batch_size,
+                self._stale_after,
+                exclude_chat_ids=excluded,
+                owner=self.owner,
             )
             uow.commit()
         for message in claimed:
@@ -267,9 +301,6 @@ class OutboxSender:
                     message.chat_id,
                 )
         return claimed
-
-    def _pace_interval(self, chat_id: int) -> timedelta:
-        return GROUP_INTERVAL if chat_id < 0 else self._chat_interval
 
     def _plan(
         self, claimed: list[ClaimedMessage], now: datetime
@@ -284,17 +315,18 @@ class OutboxSender:
             chat = message.chat_id
             if chat in turn:
                 deferred.append((message.id, turn[chat]))
-                turn[chat] += self._pace_interval(chat)
+                turn[chat] += self._budget.chat_interval(chat)
             else:
                 to_send.append(message)
-                turn[chat] = now + self._pace_interval(chat)
+                turn[chat] = now + self._budget.chat_interval(chat)
         return to_send, deferred
 
     def _hold(self, message: ClaimedMessage, now: datetime) -> datetime | None:
-        """A flood hold that began during this pass (another send's 429)."""
-        holds = [self._global_hold, self._chat_hold.get(message.chat_id)]
-        active = [h for h in holds if h is not None and h > now]
-        return max(active) if active else None
+        """A flood hold that began during this pass (a send's or a reply's 429), as a time
+        on the sender's clock."""
+        budget_now = self._budget.now()
+        hold = self._budget.held_until(message.chat_id, budget_now)
+        return None if hold is None else now + (hold - budget_now)
 
     async def _deliver(self, message: ClaimedMessage, gate: asyncio.Semaphore) -> int:
         # The gate is held until the outcome is committed: at most `concurrency` messages
@@ -308,18 +340,13 @@ class OutboxSender:
             if hold is not None:
                 await self._write("hold", lambda s: outbox.release(s, [(message.id, hold)]))
                 return 0
-            slot = self._overall.reserve(now)
-            if slot > now:
-                await self._sleep((slot - now).total_seconds())
-            chat = message.chat_id
-            self._chat_free[chat] = max(
-                self._chat_free.get(chat, slot), slot + self._pace_interval(chat)
-            )
+            # A reply may have taken this chat's turn since the claim: wait for the next.
+            await self._budget.wait_until(self._budget.reserve(message.chat_id))
             try:
                 if not message.method:
                     raise EndPointNotFound("the outbox payload names no Bot API method")
                 result = await self._bot.do_api_request(
-                    message.method, api_kwargs=dict(message.params)
+                    message.method, api_kwargs=dict(message.params), **self._call_options
                 )
             except Exception as exc:
                 await self._on_error(message, exc)
@@ -338,14 +365,13 @@ class OutboxSender:
     async def _on_error(self, message: ClaimedMessage, exc: Exception) -> None:
         now = self._clock()
         chat = message.chat_id
-        reason = _reason(exc)
+        reason = self._reason(exc)
         if isinstance(exc, RetryAfter):
-            until = now + _retry_after(exc)
-            if "chat_id" in message.params:
-                self._chat_hold[chat] = max(self._chat_hold.get(chat, until), until)
-            else:
-                # Telegram's flood wait for a call without a chat applies to the whole bot.
-                self._global_hold = max(self._global_hold or until, until)
+            delay = retry_after(exc)
+            until = now + delay
+            # Telegram's flood wait for a call without a chat applies to the whole bot.
+            held = chat if "chat_id" in message.params else None
+            self._budget.hold(held, self._budget.now() + delay)
 
             def flood(session: Session) -> None:
                 outbox.mark_retry(session, message.id, until, reason, count_attempt=False)
@@ -397,6 +423,12 @@ class OutboxSender:
                 failed_attempts,
                 at.isoformat(),
             )
+
+    def _reason(self, exc: BaseException) -> str:
+        """What is kept on the row: the error's text, never the token (an httpx error may
+        quote the URL, and the URL holds it)."""
+        text = scrub(str(exc), [self._bot.token]) or type(exc).__name__
+        return text[:_ERROR_MAX_CHARS]
 
     # ------------------------------------------------------------------ database writes
 

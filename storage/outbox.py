@@ -3,9 +3,11 @@
 A row's life: ``pending`` → ``sending`` (claimed by the sender, committed before the Bot API
 call) → ``sent`` | ``failed`` | ``blocked``, or back to ``pending`` for a retry. Because the
 claim is committed before the call and the result after it, a crash can only leave rows in
-``sending``; ``claim_due`` hands those out again once they are older than ``stale_after``.
-Those are the messages "in flight at the crash" that may reach the user twice; a row
-recorded as ``sent`` is never selected again.
+``sending``. Each claim names its owner (the claiming process's token, ``claimed_by``):
+a sender that starts releases at once the claims of owners it can tell have ended
+(``release_claims_of``), and ``claim_due`` hands out any other claim once it is older than
+``stale_after``. Those are the messages "in flight at the crash" that may reach the user
+twice; a row recorded as ``sent`` is never selected again.
 
 Nothing here commits: the caller's unit of work does.
 """
@@ -30,6 +32,7 @@ FAILED = "failed"
 BLOCKED = "blocked"
 
 KEY_MAX_LENGTH = 200  # the column's width; PostgreSQL would refuse a longer key
+OWNER_MAX_LENGTH = 120  # the width of claimed_by
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,9 @@ def claim_due(
     stale_after: timedelta,
     *,
     exclude_chat_ids: Collection[int] = (),
+    owner: str | None = None,
 ) -> list[ClaimedMessage]:
-    """Mark up to ``limit`` due rows ``sending`` and return them.
+    """Mark up to ``limit`` due rows ``sending`` under ``owner`` and return them.
 
     Due: ``pending`` with ``next_attempt_at`` and ``not_before`` passed, or ``sending`` with
     a claim older than ``stale_after`` (a crashed sender's; those come first, they are the
@@ -174,6 +178,7 @@ def claim_due(
             row.last_error = "reclaimed: the claim was never confirmed (crash or hang)"
         row.status = SENDING
         row.claimed_at = now
+        row.claimed_by = owner[:OWNER_MAX_LENGTH] if owner else None
         payload = row.payload or {}
         claimed.append(
             ClaimedMessage(
@@ -238,6 +243,7 @@ def mark_retry(
         next_attempt_at=next_attempt_at,
         last_error=error,
         claimed_at=None,
+        claimed_by=None,
         attempts=attempts,
     )
 
@@ -250,8 +256,48 @@ def release(session: Session, releases: Iterable[tuple[int, datetime]]) -> int:
     """
     count = 0
     for row_id, at in releases:
-        count += _settle(session, row_id, status=PENDING, next_attempt_at=at, claimed_at=None)
+        count += _settle(
+            session, row_id, status=PENDING, next_attempt_at=at, claimed_at=None, claimed_by=None
+        )
     return count
+
+
+def claim_owners(session: Session) -> list[str]:
+    """The owners of the claims not settled yet (a claim from before owners were recorded
+    has none, and waits for ``stale_after``)."""
+    stmt = (
+        select(OutboxMessage.claimed_by)
+        .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by.is_not(None))
+        .distinct()
+    )
+    return [owner for owner in session.execute(stmt).scalars() if owner]
+
+
+def release_claims_of(session: Session, owners: Collection[str], now: datetime) -> int:
+    """Give back, due ``now``, every unsettled claim of ``owners`` — processes the caller
+    knows have ended. Returns how many rows were released.
+
+    The outcome of such a claim is unknown, so the attempt counts, as for a stale claim.
+    The owner is part of the WHERE clause: a row released and claimed again meanwhile by a
+    live sender (its owner changed) is left alone, on PostgreSQL too, where the UPDATE
+    re-reads the row once another transaction's lock on it is gone.
+    """
+    if not owners:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by.in_(list(owners)))
+        .values(
+            status=PENDING,
+            next_attempt_at=now,
+            claimed_at=None,
+            claimed_by=None,
+            attempts=OutboxMessage.attempts + 1,
+            last_error="reclaimed: the process that claimed it ended before confirming",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
 
 
 def hold_chat(session: Session, chat_id: int, until: datetime) -> int:
