@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.i18n import require_catalogs
 from bot.logs import protect_logs
 from bot.persistence import DatabasePersistence
-from bot.ratelimit import SendBudget
+from bot.ratelimit import NETWORK_MARGIN, SendBudget
 from bot.sender import OutboxSender
 from handlers.context import BotData, DsrContext
 from handlers.menus import set_guest_menus
@@ -65,7 +65,7 @@ async def _post_stop(app: DsrApplication) -> None:
 def _over_http(builder: Any, settings: Settings) -> Any:
     """Telegram over HTTP: the shared send budget, the proxy, and timeouts long enough for
     a slow proxy (a send given up too early may have been delivered, and goes again)."""
-    builder = builder.rate_limiter(SendBudget.from_settings(settings))
+    builder = builder.rate_limiter(SendBudget.from_settings(settings, margin=NETWORK_MARGIN))
     if settings.proxy_url:
         builder = builder.proxy(settings.proxy_url).get_updates_proxy(settings.proxy_url)
     return (

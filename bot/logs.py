@@ -59,7 +59,7 @@ _TRACEBACK_FORMATTER = logging.Formatter()
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` without tokens, secrets, personal field values, phone or ID numbers."""
-    for secret in secrets:
+    for secret in sorted(secrets, key=len, reverse=True):  # a whole token before its half
         if secret:
             text = text.replace(secret, TOKEN_MASK)
     text = _TOKEN.sub(TOKEN_MASK, text)

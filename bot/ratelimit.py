@@ -58,6 +58,10 @@ OUTBOX: Final[dict[str, Any]] = {"outbox": True, "max_retries": 0}
 # but a negative chat id must not be paced like a private one.
 GROUP_INTERVAL = timedelta(seconds=3)
 REPLY_MAX_RETRIES = 2
+# Telegram counts a message when it arrives, the budget when it leaves: two messages that
+# leave exactly a second apart may arrive 0.999 s apart after unequal trips. Over the
+# network every interval gets this much more (bot/app.py); on virtual time, none.
+NETWORK_MARGIN = timedelta(milliseconds=50)
 REPLY_MAX_WAIT = timedelta(seconds=30)
 _UNPACED_SENDS = frozenset({"sendChatAction"})
 _PACED_OTHERS = frozenset({"copyMessage", "copyMessages", "forwardMessage", "forwardMessages"})
@@ -113,9 +117,11 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
         sleep: Sleep = asyncio.sleep,
         max_retries: int = REPLY_MAX_RETRIES,
         max_wait: timedelta = REPLY_MAX_WAIT,
+        margin: timedelta = timedelta(0),
     ) -> None:
-        self._overall_interval = interval(overall_per_second)
-        self._chat_interval = interval(per_chat_per_second)
+        self._overall_interval = interval(overall_per_second) + margin
+        self._chat_interval = interval(per_chat_per_second) + margin
+        self._group_interval = GROUP_INTERVAL + margin
         self._clock = clock
         self._sleep = sleep
         self._max_retries = max(0, max_retries)
@@ -127,10 +133,19 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, clock: Clock = _utcnow, sleep: Sleep = asyncio.sleep
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock = _utcnow,
+        sleep: Sleep = asyncio.sleep,
+        margin: timedelta = timedelta(0),
     ) -> SendBudget:
         return cls(
-            settings.send_rate_overall, settings.send_rate_per_chat, clock=clock, sleep=sleep
+            settings.send_rate_overall,
+            settings.send_rate_per_chat,
+            clock=clock,
+            sleep=sleep,
+            margin=margin,
         )
 
     # ------------------------------------------------------------------ the shared state
@@ -139,7 +154,7 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
         return self._clock()
 
     def chat_interval(self, chat_id: int) -> timedelta:
-        return GROUP_INTERVAL if chat_id < 0 else self._chat_interval
+        return self._group_interval if chat_id < 0 else self._chat_interval
 
     def reserve(self, chat_id: int | None, now: datetime | None = None) -> datetime:
         """Book the next message's slot: the chat's next free time and the overall one.

@@ -3,7 +3,8 @@
 It resolves who is writing and in which language, so every later handler finds
 ``context.actor`` and ``context.t`` ready, and it stops everything that a person may not
 reach: unknown, removed or blocked users get a short explanation of how to join and
-nothing else; groups and channels get nothing (the bot leaves a group it is added to).
+nothing else; groups and channels get nothing (the bot leaves a group it is added to) but
+the answer to a button press there, so the presser's spinner stops.
 """
 
 from __future__ import annotations
@@ -56,11 +57,22 @@ async def _leave_group(update: Update, context: DsrContext) -> None:
         await context.bot.leave_chat(chat.id)
 
 
+async def _answer_group_press(update: Update, context: DsrContext) -> None:
+    """A press in a group gets a short private pop-up, nothing in the group itself."""
+    if update.callback_query is None:
+        return
+    user = update.effective_user
+    language = user.language_code if user is not None else None
+    context.t = translator(locale_from_telegram(language, context.settings.default_locale))
+    await answer(update, context, context.t._("This bot works only in a private chat."))
+
+
 async def gate(update: Update, context: DsrContext) -> None:
     chat = update.effective_chat
     user = update.effective_user
     if chat is not None and chat.type != ChatType.PRIVATE:
         # Personal data never goes to a group: say nothing there, and leave.
+        await _answer_group_press(update, context)
         await _leave_group(update, context)
         raise ApplicationHandlerStop
     if user is None or user.is_bot:

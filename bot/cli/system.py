@@ -30,8 +30,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     database = open_database(settings)
     app = build_application(settings, database=database)
     log.info("dsr-bot starting (long polling, database %s)", database.dialect)
-    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    try:
+        app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    except Exception as exc:
+        # PTB's own messages may quote the token ("The token `…` was rejected"): the
+        # operator gets one line of ours instead of a traceback.
+        raise CliError(_startup_failure(exc, settings.bot_api_base_url)) from None
+    finally:
+        database.dispose()
     return 0
+
+
+def _startup_failure(exc: Exception, base_url: str) -> str:
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    from bot.logs import scrub
+
+    if isinstance(exc, InvalidToken):
+        return (
+            "the Bot API refused DSR_BOT_TOKEN (401 Unauthorized): get the right one "
+            "from @BotFather"
+        )
+    where = scrub(base_url)
+    if isinstance(exc, NetworkError):
+        return (
+            f"cannot reach the Bot API at {where} ({scrub(str(exc))}): check the network, "
+            "DSR_PROXY_URL or DSR_BOT_API_BASE_URL"
+        )
+    if isinstance(exc, TelegramError):
+        return f"the Bot API at {where} refused to start the bot: {scrub(str(exc))}"
+    return f"the bot stopped on an unexpected {type(exc).__name__}: {scrub(str(exc))}"
 
 
 def cmd_console(args: argparse.Namespace) -> int:

@@ -24,9 +24,11 @@ async def dsr_run(
     database_url: str,
     workdir: Path,
     extra_env: dict[str, str] | None = None,
+    *,
+    verbose: bool = False,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """Start ``python -m bot run`` (the real entry point) pointed at the fake; stop it
-    with SIGTERM on exit, as an operator would."""
+    with SIGTERM on exit, as an operator would. ``verbose``: ``dsr -v run`` (DEBUG logs)."""
     workdir.mkdir(parents=True, exist_ok=True)
     async with serve_fake(fake) as (base_url, file_url):
         env = {
@@ -41,6 +43,7 @@ async def dsr_run(
             sys.executable,
             "-m",
             "bot",
+            *(["-v"] if verbose else []),
             "run",
             cwd=workdir,
             env=env,
