@@ -8,6 +8,7 @@ here sleeps to synchronise.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from telegram.ext import Application, ExtBot
 
 from bot.config import Settings
 from bot.fakeapi import FakeBotApi, RateLimit, RecordedCall
-from bot.sender import OutboxSender, backoff_delay
+from bot.sender import OutboxSender, backoff_delay, claim_owner_ended, claim_token
 from bot.services.outbox import QuietHours, notify
 from bot.transport import OfflineRequest
 from storage import outbox
@@ -196,6 +197,66 @@ async def test_a_claim_left_by_a_crash_is_sent_after_stale_after(
     r = row(db, "in-flight")
     assert r.status == "sent" and r.attempts == 2  # the unknown attempt is counted
     assert len(sends(fake)) == 1
+
+
+def _claimed_by(db: Database, owner: str) -> None:
+    """Another process claims every due row (committed) and never settles them."""
+    with db.unit_of_work() as uow:
+        assert outbox.claim_due(uow.session, T0, 10, timedelta(seconds=5), owner=owner)
+        uow.commit()
+
+
+def _sibling(pid: int) -> str:
+    """The claim token a process with ``pid`` on this machine would carry."""
+    machine = claim_token().split("/", 1)[0]
+    return f"{machine}/{pid}/0123456789ab"
+
+
+async def test_an_ended_processs_claims_are_taken_over_at_start(
+    db: Database, tg_bot: Bot, fake: FakeBotApi, sender_settings: Settings, clock: VirtualClock
+) -> None:
+    enqueue(db, "in-flight", ALICE)
+    # An earlier process with our process id (a restart in a container, pid 1 again): it
+    # cannot be running, since we are.
+    ended = _sibling(os.getpid())
+    _claimed_by(db, ended)
+    sender = make_sender(tg_bot, db, sender_settings, clock, stale_after=timedelta(minutes=15))
+    assert claim_owner_ended(ended, sender.owner)
+    assert await sender.run_once() == 1  # at once, no stale timeout waited
+    r = row(db, "in-flight")
+    assert (r.status, r.attempts, r.claimed_by) == ("sent", 2, sender.owner)
+    assert len(sends(fake)) == 1
+
+
+async def test_a_live_processs_claims_are_left_alone(
+    db: Database, tg_bot: Bot, fake: FakeBotApi, sender_settings: Settings, clock: VirtualClock
+) -> None:
+    enqueue(db, "theirs", ALICE)
+    alive = _sibling(os.getppid())  # our parent is running, whatever it is
+    _claimed_by(db, alive)
+    elsewhere = "other-host/1/0123456789ab"
+    sender = make_sender(tg_bot, db, sender_settings, clock, stale_after=timedelta(seconds=5))
+    assert not claim_owner_ended(alive, sender.owner)
+    assert not claim_owner_ended(elsewhere, sender.owner)  # another machine: unknowable
+    assert not claim_owner_ended("garbage", sender.owner)
+    assert await sender.run_once() == 0
+    assert row(db, "theirs").status == "sending"
+    # Only the stale timeout takes it, as for a claim whose owner cannot be seen.
+    clock.advance(5.5)
+    assert await sender.run_once() == 1
+    assert sends(fake)[0].chat_id == ALICE
+
+
+async def test_the_token_is_never_kept_on_a_row(
+    db: Database, tg_bot: Bot, fake: FakeBotApi, sender_settings: Settings, clock: VirtualClock
+) -> None:
+    enqueue(db, "a", ALICE)
+    # An error text that quotes the URL, as some httpx errors do.
+    fake.inject("sendMessage", status=502, description=f"Bad Gateway at /bot{TOKEN}/sendMessage")
+    sender = make_sender(tg_bot, db, sender_settings, clock)
+    assert await sender.run_once() == 1
+    error = row(db, "a").last_error or ""
+    assert "Bad Gateway" in error and TOKEN not in error and TOKEN.split(":")[1] not in error
 
 
 # --------------------------------------------------------------------------- limits
