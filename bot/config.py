@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     write_timeout: float = 30.0
     persistence_flush_seconds: float = 5.0
     invite_days: int = 14
+    # What a workbook from outside may be, checked before a parser sees it
+    # (storage/xlsx_guard.py); README's configuration table says why these defaults.
+    upload_max_mb: int = 64
+    upload_unpacked_max_mb: int = 1024
+    upload_max_rows: int = 500_000
+    upload_max_columns: int = 200
+    upload_max_cells: int = 10_000_000
+    # The child process that parses a workbook (storage/isolation.py).
+    reader_memory_mb: int = 1536
+    reader_timeout_seconds: float = 300.0
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -282,6 +282,9 @@ def read_register(
     the rows go to it as they are read, and ``rows`` keeps what it gives back.
     """
     spec = spec_of(register)
+    from storage.xlsx_guard import check_workbook  # builds on this module: imported here
+
+    check_workbook(data)  # before calamine sees it: sizes, zip bombs, used ranges
     file_format = _sniff(data)
     workbook = _open(data, file_format)
     try:

@@ -13,7 +13,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -90,10 +90,11 @@ def scan_sheet_xml(xml: bytes) -> SheetXml:
     return scan_parts([xml])
 
 
-def scan_parts(chunks: Iterable[bytes]) -> SheetXml:
+def scan_parts(chunks: Iterable[bytes], observe: Callable[[bytes], None] | None = None) -> SheetXml:
     """``_scan_sheet_xml`` over the XML in pieces, each cut before a row's start tag so
     that no row is split: a 100k-row sheet is 50-80 MB of XML, which need not exist at
-    once (it would beside calamine's own copy of the sheet)."""
+    once (it would beside calamine's own copy of the sheet). ``observe`` sees the same
+    whole-row pieces, in order (storage.xlsx_guard measures the used range in that pass)."""
     scanner = _Scanner()
     tail = b""
     for chunk in chunks:
@@ -102,9 +103,14 @@ def scan_parts(chunks: Iterable[bytes]) -> SheetXml:
         if cut <= 0:
             tail = buffer
             continue
-        scanner.scan(buffer[:cut])
+        piece = buffer[:cut]
+        scanner.scan(piece)
+        if observe is not None:
+            observe(piece)
         tail = buffer[cut:]
     scanner.scan(tail)
+    if observe is not None:
+        observe(tail)
     return SheetXml(frozenset(scanner.hidden), frozenset(scanner.missing))
 
 

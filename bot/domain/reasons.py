@@ -141,6 +141,37 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
             "This workbook unpacks to more than {megabytes} MB. Split it into smaller files."
         ),
         "file.corrupt": N_("This workbook is damaged and cannot be read. Save it again."),
+        # --- limits of a workbook from outside (storage/xlsx_guard.py, storage/isolation.py) ---
+        "file.upload_too_large": N_(
+            "This file is {megabytes} MB; at most {max} MB can be read. Split it into smaller"
+            " files."
+        ),
+        "file.too_many_parts": N_(
+            "This workbook is made of {count} parts; at most {max} can be read. Open it in"
+            " Excel or WPS, save it again as .xlsx, and upload that."
+        ),
+        "file.sheet_too_large": N_(
+            "The sheet {sheet} uses {rows} rows × {columns} columns (cell {cell}); at most"
+            " {max_rows} rows, {max_columns} columns and {max_cells} cells can be read. Delete"
+            " the empty rows and columns beyond your data and save again."
+        ),
+        "file.row_too_large": N_(
+            "A row of the sheet {sheet} takes more than {megabytes} MB; no register row is"
+            " that long. Open the file in Excel or WPS, save it again, and upload that."
+        ),
+        "file.memory_budget": N_(
+            "Reading this workbook needed more than {megabytes} MB of memory, the most one"
+            " file may use. Delete what is not needed (empty rows and columns, other sheets,"
+            " pictures) or split it into smaller files, and upload it again."
+        ),
+        "file.read_timeout": N_(
+            "Reading this workbook took longer than {seconds} seconds, the most one file may"
+            " take. Split it into smaller files and upload it again."
+        ),
+        "file.reader_crashed": N_(
+            "The spreadsheet reader stopped on this workbook ({detail}). Open it in Excel or"
+            " WPS, save it again as .xlsx, and upload that."
+        ),
         "file.no_sheets": N_("This workbook has no worksheets."),
         "file.empty": N_("Every worksheet in this workbook is empty."),
         "file.no_header": N_(
