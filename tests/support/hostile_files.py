@@ -151,3 +151,50 @@ def password_protected() -> bytes:
     header += struct.pack("<HH", 0xFFFE, 9) + bytes(512 - len(header) - 4)
     entry = "EncryptionInfo".encode("utf-16-le").ljust(64, b"\0") + struct.pack("<H", 30)
     return header + bytes(4) + entry.ljust(128, b"\0") + bytes(1024)
+
+
+# --- run in the isolated child (storage.isolation): module-level, so they pickle ------------
+
+
+class CountingSink:
+    """A RowSink that keeps nothing and counts the rows."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def start(self, read: object) -> None:
+        pass
+
+    def take(self, rows: list[object]) -> list[object]:
+        self.rows += len(rows)
+        return []
+
+
+def read_entities(data: bytes) -> tuple[str, int]:
+    """What the chat's reading service will do in the child: read_register (with its
+    check) into a sink; the sheet read and its row count."""
+    from bot.domain.registers.validation import Register
+    from storage.xlsx_read import read_register
+
+    sink = CountingSink()
+    read = read_register(data, "upload.xlsx", Register("entities"), sink)
+    return read.sheet, sink.rows
+
+
+def calamine_unchecked(data: bytes) -> tuple[int, int]:
+    """calamine alone, no check first: what a hostile file does to a parser."""
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+    return sheet.height, sheet.width
+
+
+def spin(data: bytes) -> None:
+    while data:
+        pass
+
+
+def abort(data: bytes) -> None:
+    import os
+
+    os.abort()
