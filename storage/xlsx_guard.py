@@ -201,6 +201,8 @@ def _check_zip(data: bytes, limits: WorkbookLimits) -> CheckedWorkbook:
             return _check_parts(archive, data, limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         raise UnusableFile(CORRUPT) from exc
+    except (NotImplementedError, ValueError) as exc:  # a damaged header's version or offset
+        raise UnusableFile(CORRUPT) from exc
 
 
 def _check_parts(archive: _CappedZip, data: bytes, limits: WorkbookLimits) -> CheckedWorkbook:

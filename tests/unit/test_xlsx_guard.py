@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import pickle
+import random
 import re
 import zipfile
 import zlib
@@ -204,6 +205,21 @@ def test_what_is_not_a_workbook_gets_its_own_reason() -> None:
         archive.writestr("readme.txt", "a zip, not a workbook")
     assert refusal(buffer.getvalue())[0] == "file.not_spreadsheet"
     assert refusal(sparse("A1")[:300])[0] == "file.corrupt"  # a broken download
+
+
+def test_a_damaged_file_is_refused_and_nothing_else_escapes() -> None:
+    generator = random.Random(7)
+    base = sparse("A1", "C9")
+    reasons = set()
+    for _ in range(600):
+        data = bytearray(base)
+        for _ in range(generator.randint(1, 6)):
+            data[generator.randrange(len(data))] = generator.randrange(256)
+        try:
+            check_workbook(bytes(data[: generator.randint(len(data) // 2, len(data))]), DEFAULT)
+        except UnusableFile as refused:
+            reasons.add(refused.reason)
+    assert "file.corrupt" in reasons
 
 
 def test_the_upload_and_its_parts_are_counted() -> None:
