@@ -45,10 +45,15 @@ RATIO_ROUNDED: Final = "ratio.rounded"
 _INVISIBLE: Final = "\u200b\u200c\u200d\u2060\ufeff"
 _STRIP: Final = " \t\r\n\f\v\u00a0\u3000\u2002\u2003\u2009\u202f" + _INVISIBLE
 _INVISIBLE_RE: Final = re.compile(f"[{_INVISIBLE}]")
+# Control characters (tab and line feed aside) carry nothing a person typed: they come from
+# escapes such as _x0001_ in a file's XML, can turn into formulas in an export, and
+# PostgreSQL refuses NUL in text. Removed from every text cell as it is read.
+_CONTROL_RE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # What validation's fast paths need: the characters clean_text strips, and a test for the
-# text clean_text would change beyond stripping it (line endings, invisible characters).
+# text clean_text would change beyond stripping it (line endings, invisible and control
+# characters).
 STRIP_CHARS: Final = _STRIP
-NEEDS_CLEANING: Final = re.compile(f"[\r{_INVISIBLE}]")
+NEEDS_CLEANING: Final = re.compile(f"[\r{_INVISIBLE}\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,8 @@ def clean_text(raw: CellValue) -> str | None:
         text: str = raw
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if not text.isprintable():  # fast in C; rare: a line break, a tab, a control
+            text = _CONTROL_RE.sub("", text)
         if not text.isascii() and _INVISIBLE_RE.search(text):
             text = _INVISIBLE_RE.sub("", text)
         return text.strip(_STRIP) or None
@@ -141,8 +148,12 @@ def code_text(raw: CellValue) -> Parsed[str]:
         if abs(raw) >= _EXACT_LIMIT:
             return _fail(LOST_DIGITS, shown=_scientific(float(raw)))
         return Parsed(_number_text(float(raw)) if isinstance(raw, float) else str(raw))
-    text = clean_text(raw)
-    if text is None:
+    # A control character inside a code is kept, so that the key check refuses the code
+    # rather than storing another one than the person's file holds.
+    text = (
+        raw.strip(_STRIP) if isinstance(raw, str) and _CONTROL_RE.search(raw) else clean_text(raw)
+    )
+    if not text:
         return Parsed(None)
     code = "".join(unicodedata.normalize("NFKC", text).split()).upper()
     if _SCIENTIFIC.fullmatch(code):

@@ -307,3 +307,12 @@ def test_ratio_rounding_and_errors() -> None:
     assert ratio_permille(0).error == "ratio.range"
     assert ratio_permille("约一成").error == "ratio.invalid"
     assert ratio_permille("").value is None
+
+
+def test_control_characters_leave_free_text_but_stop_a_code() -> None:
+    """_x0001_-style escapes arrive as control characters: gone from text (they would
+    become formulas in an export, and PostgreSQL refuses NUL), kept in a code so that the
+    key check refuses it instead of storing another code than the file's."""
+    assert cells.clean_text("\x00=cmd|' /C calc'!A0 公司") == "=cmd|' /C calc'!A0 公司"
+    assert cells.clean_text("第一行\n第二行\x1b") == "第一行\n第二行"
+    assert cells.code_text("A\x07B").value == "A\x07B"
