@@ -30,8 +30,7 @@ from bot.i18n import Translator
 from bot.services.errors import ServiceError
 from bot.services.people import membership
 from bot.services.people.profiles import Profile
-from bot.services.registers import directories, imports, wording
-from bot.services.report_words import report_headings
+from bot.services.registers import directories, imports, uploads, wording
 from handlers import callbacks
 from handlers.common import (
     actor,
@@ -240,22 +239,25 @@ async def check_upload(context: DsrContext, upload: Upload) -> None:
 def _preview(
     context: DsrContext, upload: Upload, data: bytes, progress: Progress
 ) -> imports.ImportPreview:
-    t = upload.t
+    """The preview, checked in a child process (a hostile file cannot take the bot down)."""
+    settings = context.settings
     now = context.now()
-    return imports.preview_import(
-        context.db,
-        upload.who,
-        upload.unit,
-        upload.kind,
-        data,
-        upload.file_name,
-        upload.mode,
-        now,
-        "chat",
-        today=now.astimezone(context.settings.tz).date(),
-        describe=lambda p: wording.reason_text(t, p.reason, p.params),
-        headings=report_headings(t),
+    request = uploads.Upload(
+        database_url=context.db.url,
+        actor=upload.who,
+        unit_code=upload.unit,
+        kind=upload.kind,
+        file_name=upload.file_name,
+        mode=upload.mode,
+        now=now,
+        today=now.astimezone(settings.tz).date(),
+        locale=upload.t.locale,
     )
+    limits = uploads.ReaderLimits(
+        memory_bytes=settings.reader_memory_mb * 2**20,
+        timeout_seconds=settings.reader_timeout_seconds,
+    )
+    return uploads.preview_isolated(context.db, request, data, limits)
 
 
 async def _download(context: DsrContext, upload: Upload, status: Message) -> bytes | None:

@@ -14,11 +14,12 @@ from telegram import Update
 from bot.fakeapi import RecordedCall
 from bot.offline import OfflineBot, Person
 from bot.services.people import membership
-from bot.services.registers import imports
+from bot.services.registers import imports, uploads
 from handlers import callbacks
 from storage.db import Database
 from tests.handlers.test_access import _press_forged
 from tests.handlers.test_start import texts
+from tests.support import hostile_files as hostile
 from tests.support.registers import ENTITY_HEADER, book, count, entity_rows, person
 
 LIAISON = Person(2301, "王芳", "zh-hans")
@@ -147,14 +148,14 @@ async def test_others_are_answered_while_a_file_is_checked(
     _city(db)
     release = threading.Event()
     checking = threading.Event()
-    real = imports.preview_import
+    real = uploads.preview_isolated
 
     def held(*args: Any, **kwargs: Any) -> imports.ImportPreview:
         checking.set()
         assert release.wait(timeout=30)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(imports, "preview_import", held)
+    monkeypatch.setattr(uploads, "preview_isolated", held)
     await _send(bot, LIAISON, "a.xlsx", book([ENTITY_HEADER, *entity_rows(2)]))
     await bot.press_label(LIAISON, "检查对象名录库")
     assert bot.app is not None
@@ -174,3 +175,35 @@ async def test_others_are_answered_while_a_file_is_checked(
     release.set()
     await bot.settle()
     assert count(db, "imports") == 1
+
+
+async def test_a_file_the_reader_cannot_finish_leaves_the_bot_serving(
+    bot: OfflineBot, db: Database
+) -> None:
+    """The preview runs in a child process: when the child runs out of its memory budget
+    the liaison is told why, nothing is stored, and the next upload is checked as usual."""
+    _city(db)
+    assert bot.app is not None
+    settings = bot.app.bot_data.settings
+    bot.app.bot_data.settings = settings.model_copy(update={"reader_memory_mb": 64})
+    calls = await _upload(bot, "a.xlsx", book([ENTITY_HEADER, *entity_rows(2)]))
+    assert "内存" in texts(calls)[-1] and "64" in texts(calls)[-1]
+    assert count(db, "imports") == 0
+    bot.app.bot_data.settings = settings
+    calls = await _upload(bot, "a.xlsx", book([ENTITY_HEADER, *entity_rows(2)]))
+    assert "新增：2" in texts(calls)[-1]
+    assert count(db, "imports") == 1
+
+
+async def test_hostile_workbooks_are_refused_in_the_chat(bot: OfflineBot, db: Database) -> None:
+    _city(db)
+    for name, data, reason in (
+        ("sparse.xlsx", hostile.sparse("XFD1048576"), "XFD1048576"),
+        ("bomb.xlsx", hostile.zip_bomb(2048, honest=False), "解压后超过"),
+        ("locked.xlsx", hostile.password_protected(), "密码保护"),
+    ):
+        calls = await _upload(bot, name, data)
+        assert reason in texts(calls)[-1], name
+    assert count(db, "imports") == 0
+    calls = await _upload(bot, "ok.xlsx", book([ENTITY_HEADER, *entity_rows(1)]))
+    assert "新增：1" in texts(calls)[-1]

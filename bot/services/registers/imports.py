@@ -214,6 +214,7 @@ def preview_import(
                 "changes": len(result.changes),
                 "fingerprint": stamp,
                 "fields": list(directories.fields or ()),
+                "ignored_columns": [list(pair) for pair in read.ignored_columns],
             },
             problems,
             packed,
