@@ -124,55 +124,78 @@ def diff(
         rows = list(rows)
         records = completed(register, rows, records, brief)
     result = Diff(active_before=sum(1 for r in records if r.active))
-    index = KeyIndex(register, records)
-    claimed: dict[int, int] = {}  # record id -> the row that matched it
-    kept_for_errors: set[int] = set()  # records rows with an error were meant for
-    plans: list[_Plan] = []
+    matcher = _Matcher(register, KeyIndex(register, records), known, result)
     for row in rows:
-        values = row.values
-        if row.blocked:
-            result.blocked.add(row.row)
-            kept_for_errors.update(r.id for r in protected(index, values))
-            continue
-        if row.same_as is not None:
-            found = [index.by_number()[row.same_as]]
-        else:
-            code = values.get("uscc") if register is Register.ENTITIES else None
-            if isinstance(code, str) and code not in index.by_id["uscc"] and code in known:
-                plans.append(_Plan(row, None, known[code]))
-                continue
-            found = candidates(index, values)
-        if len(found) > 1:
-            result.problems.append(
-                _error(row.row, "name", values.get("name"), AMBIGUOUS, {"count": str(len(found))})
-            )
-            result.blocked.add(row.row)
-            kept_for_errors.update(r.id for r in found)
-            continue
-        record = found[0] if found else None
-        if record is not None and record.id in claimed:
-            result.problems.append(
-                _error(
-                    row.row,
-                    "name",
-                    values.get("name"),
-                    SAME_RECORD,
-                    {"row": str(claimed[record.id]), "key": record_key(register, record.values)},
-                )
-            )
-            result.blocked.add(row.row)
-            continue
-        if record is not None:
-            claimed[record.id] = row.row
-        plans.append(_Plan(row, record))
+        matcher.take(row)
+    plans = matcher.plans
     _block_conflicts(register, mode, plans, records, taken, result)
     _changes(register, mode, plans, result, detail)
     if mode == "replace":
-        kept = {p.record.id for p in plans if p.record is not None} | kept_for_errors
+        kept = {p.record.id for p in plans if p.record is not None} | matcher.kept_for_errors
         for record in records:
             if record.active and record.id not in kept:
                 result.deactivated.append(Change(None, record, {"active": True}, {"active": False}))
     return result
+
+
+class _Matcher:
+    """Finds the record each row is meant for, in file order: an unknown USCC another
+    directory holds links to that entity; two records, or a record another row already
+    took, block the row (and a blocked row protects the records it was meant for)."""
+
+    def __init__(
+        self,
+        register: Register,
+        index: KeyIndex,
+        known: Mapping[str, KnownEntity],
+        result: Diff,
+    ) -> None:
+        self.register, self.index, self.known, self.result = register, index, known, result
+        self.claimed: dict[int, int] = {}  # record id -> the row that matched it
+        self.kept_for_errors: set[int] = set()  # records rows with an error were meant for
+        self.plans: list[_Plan] = []
+
+    def take(self, row: ImportRow) -> None:
+        values = row.values
+        if row.blocked:
+            self.result.blocked.add(row.row)
+            self.kept_for_errors.update(r.id for r in protected(self.index, values))
+            return
+        linked = self._known_entity(row)
+        if linked is not None:
+            self.plans.append(_Plan(row, None, linked))
+            return
+        found = self._found(row)
+        if len(found) > 1:
+            self._block(row, AMBIGUOUS, {"count": str(len(found))})
+            self.kept_for_errors.update(r.id for r in found)
+            return
+        record = found[0] if found else None
+        if record is not None and record.id in self.claimed:
+            key = record_key(self.register, record.values)
+            self._block(row, SAME_RECORD, {"row": str(self.claimed[record.id]), "key": key})
+            return
+        if record is not None:
+            self.claimed[record.id] = row.row
+        self.plans.append(_Plan(row, record))
+
+    def _known_entity(self, row: ImportRow) -> KnownEntity | None:
+        """The entity another directory holds under the row's USCC, when ours lacks it."""
+        if row.same_as is not None or self.register is not Register.ENTITIES:
+            return None
+        code = row.values.get("uscc")
+        if isinstance(code, str) and code not in self.index.by_id["uscc"]:
+            return self.known.get(code)
+        return None
+
+    def _found(self, row: ImportRow) -> list[Record]:
+        if row.same_as is not None:
+            return [self.index.by_number()[row.same_as]]
+        return list(candidates(self.index, row.values))
+
+    def _block(self, row: ImportRow, reason: str, params: dict[str, str]) -> None:
+        self.result.problems.append(_error(row.row, "name", row.values.get("name"), reason, params))
+        self.result.blocked.add(row.row)
 
 
 def _final(register: Register, mode: Mode, plan: _Plan, key: str) -> object:
@@ -200,46 +223,75 @@ def _block_conflicts(
     names = {r.id: str(r.values.get("name") or "") for r in records}
     while True:
         live = [p for p in plans if p.row.row not in result.blocked]
-        by_record = {p.record.id for p in live if p.record is not None}
         bad: dict[int, Finding] = {}
         for key in UNIQUE_IN_UNIT[register]:
-            holders: dict[object, list[tuple[_Plan | None, int | None]]] = {}
-            for r in records:
-                value = r.values.get(key)
-                if value and r.id not in by_record:
-                    holders.setdefault(value, []).append((None, r.id))
-            for p in live:
-                value = _final(register, mode, p, key)
-                if value:
-                    holders.setdefault(value, []).append((p, None))
-                    if key == "cert_no" and value in taken:
-                        bad.setdefault(
-                            p.row.row,
-                            _error(
-                                p.row.row, key, value, TAKEN_ELSEWHERE, {"unit": taken[str(value)]}
-                            ),
-                        )
-            for value, owners in holders.items():
-                if len(owners) < 2:
-                    continue
-                for plan, _ in owners:
-                    if plan is None or _keeps(plan, key):
-                        continue
-                    other = next(o for o in owners if o[0] is not plan)
-                    holder = (
-                        names.get(other[1] or 0, "")
-                        if other[0] is None
-                        else str(other[0].row.values.get("name") or "")
-                    )
-                    bad.setdefault(
-                        plan.row.row,
-                        _error(plan.row.row, key, value, TAKEN_IN_UNIT, {"holder": holder}),
-                    )
+            holders = _holders(register, mode, key, live, records)
+            if key == "cert_no":
+                _taken_elsewhere(register, mode, live, taken, bad)
+            _taken_in_unit(key, holders, names, bad)
         if not bad:
             return
         for row, finding in bad.items():
             result.blocked.add(row)
             result.problems.append(finding)
+
+
+_Owner = tuple["_Plan | None", "int | None"]  # a row's plan, or a record id kept as it is
+
+
+def _holders(
+    register: Register, mode: Mode, key: str, live: list[_Plan], records: Sequence[Record]
+) -> dict[object, list[_Owner]]:
+    """Who holds each value of ``key`` once the live rows are applied: the records no row
+    changes, then the rows."""
+    by_record = {p.record.id for p in live if p.record is not None}
+    holders: dict[object, list[_Owner]] = {}
+    for r in records:
+        value = r.values.get(key)
+        if value and r.id not in by_record:
+            holders.setdefault(value, []).append((None, r.id))
+    for p in live:
+        value = _final(register, mode, p, key)
+        if value:
+            holders.setdefault(value, []).append((p, None))
+    return holders
+
+
+def _taken_elsewhere(
+    register: Register,
+    mode: Mode,
+    live: list[_Plan],
+    taken: Mapping[str, str],
+    bad: dict[int, Finding],
+) -> None:
+    """A certificate number another unit's inspector holds."""
+    for p in live:
+        value = _final(register, mode, p, "cert_no")
+        if value and value in taken:
+            finding = _error(
+                p.row.row, "cert_no", value, TAKEN_ELSEWHERE, {"unit": taken[str(value)]}
+            )
+            bad.setdefault(p.row.row, finding)
+
+
+def _taken_in_unit(
+    key: str, holders: dict[object, list[_Owner]], names: Mapping[int, str], bad: dict[int, Finding]
+) -> None:
+    """A value two holders of the unit would share: the rows that bring it are refused."""
+    for value, owners in holders.items():
+        if len(owners) < 2:
+            continue
+        for plan, _ in owners:
+            if plan is None or _keeps(plan, key):
+                continue
+            other = next(o for o in owners if o[0] is not plan)
+            holder = (
+                names.get(other[1] or 0, "")
+                if other[0] is None
+                else str(other[0].row.values.get("name") or "")
+            )
+            finding = _error(plan.row.row, key, value, TAKEN_IN_UNIT, {"holder": holder})
+            bad.setdefault(plan.row.row, finding)
 
 
 def _keeps(plan: _Plan, key: str) -> bool:
