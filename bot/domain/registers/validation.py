@@ -173,6 +173,10 @@ def validate_row(
     return validate_rows(register, (raw,), ctx)[0]
 
 
+# Stripped from free text on the fast path (the characters cells.clean_text strips).
+_STRIP_CHARS: Final = cells.STRIP_CHARS
+
+
 def validate_rows(
     register: Register | RegisterSpec, raws: Iterable[Mapping[str, CellValue]], ctx: RowContext
 ) -> list[RowResult]:
@@ -181,62 +185,76 @@ def validate_rows(
     register_of = compiled.spec.register
     plans: dict[tuple[str, ...], tuple[Field, ...]] = {}
     results: list[RowResult] = []
-    append = results.append
-    parsed_class = Parsed
-    strip = cells.STRIP_CHARS
-    kind_of_category = _KIND_OF_CATEGORY
     for raw in raws:
         columns = tuple(raw)
         plan = plans.get(columns)
         if plan is None:
             plan = plans[columns] = tuple(f for f in compiled.fields if f[0] in raw)
-        values: dict[str, object] = {}
-        errors: list[Problem] = []
-        warnings: list[Problem] = []
-        old_regno: str | None = None
-        value: object
-        for key, parse, required, text_limit in plan:
-            cell = raw[key]
-            # Free text that is printable (no line endings, no invisible characters) only
-            # needs stripping: done here, without a call, for most cells of a directory.
-            if text_limit is not None and cell.__class__ is str and cell.isprintable():
-                value = cell.strip(strip) or None
-                if value is None or len(value) <= text_limit:
-                    values[key] = value
-                    if required and value is None:
-                        errors.append(Problem(key, cell, REQUIRED))
-                    continue
-            out = parse(cell)
-            if out.__class__ is parsed_class:
-                if out is USCC_SLOW:
-                    old_regno = _validate_uscc(key, cell, values, errors, warnings)
-                    value = values[key]
-                else:
-                    parsed: Parsed[object] = out
-                    value = values[key] = parsed.value
-                    if parsed.error is not None:
-                        errors.append(Problem(key, cell, parsed.error, parsed.params))
-                    if parsed.warning is not None:
-                        warnings.append(Problem(key, cell, parsed.warning, parsed.params))
-            else:
-                value = values[key] = out
-            if required and value is None and not _has_error(errors, key):
-                errors.append(Problem(key, cell, REQUIRED))
-        if old_regno is not None and values.get("reg_no") is None:
-            # A registration number in the USCC column ("统一社会信用代码（注册号）"): keep
-            # it as the registration number unless the row has its own.
-            values["reg_no"] = old_regno
-        result = RowResult(values, errors, warnings)
+        result = _validated(plan, raw)
         if register_of is Register.ENTITIES:
             if "kind" in raw:
-                code = values.get("uscc")
+                code = result.values.get("uscc")
                 # Most rows agree with their code: nothing to do, no call.
-                if code.__class__ is str and kind_of_category.get(code[:2]) != values["kind"]:
+                if (
+                    code.__class__ is str
+                    and _KIND_OF_CATEGORY.get(code[:2]) != result.values["kind"]
+                ):
                     _entity_rules(raw, result)
         elif register_of is Register.INSPECTORS:
             _inspector_rules(raw, result, ctx)
-        append(result)
+        results.append(result)
     return results
+
+
+def _validated(plan: tuple[Field, ...], raw: Mapping[str, CellValue]) -> RowResult:
+    """One row's cells through their parsers (this runs for every row of a file: the
+    common cases are handled inline, without a call)."""
+    values: dict[str, object] = {}
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    old_regno: str | None = None
+    value: object
+    for key, parse, required, text_limit in plan:
+        cell = raw[key]
+        # Free text that is printable (no line endings, no invisible characters) only
+        # needs stripping: done here, without a call, for most cells of a directory.
+        if text_limit is not None and cell.__class__ is str and cell.isprintable():
+            value = cell.strip(_STRIP_CHARS) or None
+            if value is None or len(value) <= text_limit:
+                values[key] = value
+                if required and value is None:
+                    errors.append(Problem(key, cell, REQUIRED))
+                continue
+        out = parse(cell)
+        if out is USCC_SLOW:
+            old_regno = _validate_uscc(key, cell, values, errors, warnings)
+            value = values[key]
+        elif out.__class__ is Parsed:
+            value = values[key] = _reported(key, cell, out, errors, warnings)
+        else:
+            value = values[key] = out
+        if required and value is None and not _has_error(errors, key):
+            errors.append(Problem(key, cell, REQUIRED))
+    if old_regno is not None and values.get("reg_no") is None:
+        # A registration number in the USCC column ("统一社会信用代码（注册号）"): keep
+        # it as the registration number unless the row has its own.
+        values["reg_no"] = old_regno
+    return RowResult(values, errors, warnings)
+
+
+def _reported(
+    key: str,
+    cell: CellValue,
+    parsed: Parsed[object],
+    errors: list[Problem],
+    warnings: list[Problem],
+) -> object:
+    """A parser's value, its error and warning noted."""
+    if parsed.error is not None:
+        errors.append(Problem(key, cell, parsed.error, parsed.params))
+    if parsed.warning is not None:
+        warnings.append(Problem(key, cell, parsed.warning, parsed.params))
+    return parsed.value
 
 
 def _has_error(errors: list[Problem], key: str) -> bool:
