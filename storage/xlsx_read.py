@@ -401,6 +401,33 @@ def _read_rows(
 ) -> ReadResult:
     """The rows under the header; ``xml``: the sheet's hidden rows and formulas (None:
     not an .xlsx, they cannot be known)."""
+    _refuse_duplicate_columns(spec, header)
+    columns = {
+        key: Column(key, col, column_letter(col), text)
+        for key, [(col, text)] in sorted(header.mapped.items(), key=lambda kv: kv[1][0][0])
+    }
+    read = ReadResult(
+        file_name=file_name,
+        file_format=file_format,
+        sheet=header.sheet,
+        header_row=header.row,
+        columns=columns,
+        rows=[],
+        problems=[],
+        ignored_columns=[(column_letter(col), text) for col, text in header.ignored],
+        hidden_rows_known=xml is not None,
+    )
+    if xml is None:
+        xml = SheetXml(frozenset(), frozenset())
+        read.problems.append(Finding(None, "warning", Problem(None, None, HIDDEN_UNKNOWN)))
+    layout = _Layout.of(spec, header, sheet, columns, xml)
+    if sink is not None:
+        _to_sink(sink.start, read)
+    _collect_rows(read, spec, sheet, layout, sink)
+    return read
+
+
+def _refuse_duplicate_columns(spec: RegisterSpec, header: _Header) -> None:
     for key, places in header.mapped.items():
         if len(places) > 1:
             raise UnusableFile(
@@ -410,71 +437,88 @@ def _read_rows(
                     "columns": ", ".join(column_letter(col) for col, _ in places),
                 },
             )
-    start = sheet.start or (0, 0)
-    columns = {
-        key: Column(key, col, column_letter(col), text)
-        for key, [(col, text)] in sorted(header.mapped.items(), key=lambda kv: kv[1][0][0])
-    }
-    # Positions within calamine's rows (which begin at the start offset). Calamine's rows
-    # are as wide as the used range, and the header lies inside it, so every position
-    # exists; itemgetter then builds each row in C rather than cell by cell in Python.
-    keys = tuple(columns)
-    positions = [c.index - start[1] for c in columns.values()]
-    pick = operator.itemgetter(*positions)
-    width = max(positions) + 1
 
-    problems: list[Finding] = []
-    hidden_known = xml is not None
-    if xml is None:
-        xml = SheetXml(frozenset(), frozenset())
-        problems.append(Finding(None, "warning", Problem(None, None, HIDDEN_UNKNOWN)))
-    by_column = {c.index: key for key, c in columns.items()}
-    formula_cells: dict[int, list[str]] = {}
-    for row_no, col in sorted(xml.formulas_without_value):
-        if row_no > header.row and col in by_column:
-            formula_cells.setdefault(row_no, []).append(by_column[col])
 
-    read = ReadResult(
-        file_name=file_name,
-        file_format=file_format,
-        sheet=header.sheet,
-        header_row=header.row,
-        columns=columns,
-        rows=[],
-        problems=problems,
-        ignored_columns=[(column_letter(col), text) for col, text in header.ignored],
-        hidden_rows_known=hidden_known,
-    )
-    rows = read.rows if sink is None else []
-    if sink is not None:
-        _to_sink(sink.start, read)
-    first_data = header.offset + 1
-    base = start[0] + 1  # Excel row number of calamine's row 0
-    notes_checked = False
-    hidden_rows = xml.hidden_rows
-    strip = cells.STRIP_CHARS
-    single = len(keys) == 1
-    # Columns of a few values (a type, a class, 是/否, an area) come 100k times from
-    # calamine as 100k strings each: keep one of each.
-    repeated = [k for k in keys if _few_values(spec.field(k))]
-    # Runs for every row of a 100k-row sheet: locals, no calls where a method will do.
-    for i, values in enumerate(_rows_from(sheet, first_data), first_data):
+@dataclass(frozen=True)
+class _Layout:
+    """Where a register's columns sit in calamine's rows, and what the sheet's XML said."""
+
+    keys: tuple[str, ...]
+    pick: Callable[[Any], Any]
+    width: int
+    first_data: int  # calamine's index of the first row under the header
+    base: int  # Excel's row number of calamine's row 0
+    repeated: tuple[str, ...]  # columns of a few values, interned
+    hidden_rows: frozenset[int]
+    formula_cells: dict[int, list[str]]  # row -> fields whose formula has no value
+
+    @classmethod
+    def of(
+        cls,
+        spec: RegisterSpec,
+        header: _Header,
+        sheet: CalamineSheet,
+        columns: dict[str, Column],
+        xml: SheetXml,
+    ) -> _Layout:
+        start = sheet.start or (0, 0)
+        # Positions within calamine's rows (which begin at the start offset). Calamine's
+        # rows are as wide as the used range, and the header lies inside it, so every
+        # position exists; itemgetter then builds each row in C rather than cell by cell.
+        positions = [c.index - start[1] for c in columns.values()]
+        keys = tuple(columns)
+        by_column = {c.index: key for key, c in columns.items()}
+        formula_cells: dict[int, list[str]] = {}
+        for row_no, col in sorted(xml.formulas_without_value):
+            if row_no > header.row and col in by_column:
+                formula_cells.setdefault(row_no, []).append(by_column[col])
+        return cls(
+            keys=keys,
+            pick=operator.itemgetter(*positions),
+            width=max(positions) + 1,
+            first_data=header.offset + 1,
+            base=start[0] + 1,
+            # Columns of a few values (a type, a class, 是/否, an area) come 100k times
+            # from calamine as 100k strings each: keep one of each.
+            repeated=tuple(k for k in keys if _few_values(spec.field(k))),
+            hidden_rows=xml.hidden_rows,
+            formula_cells=formula_cells,
+        )
+
+    def picked(self, values: list[Any]) -> tuple[Any, ...]:
         # Never seen shorter, but a short row must not raise.
-        picked = pick(values if len(values) >= width else [*values, *[""] * width])
-        if single:
-            picked = (picked,)
-        row_no = base + i
-        for v in picked:
-            if v.__class__ is str:
-                if v.strip(strip):
-                    break
-            elif v is not None:
-                break
-        else:
-            if row_no not in formula_cells:
-                continue
-        raw = dict(zip(keys, picked, strict=False))  # as long by construction
-        for key in repeated:
+        picked = self.pick(values if len(values) >= self.width else [*values, *[""] * self.width])
+        return (picked,) if len(self.keys) == 1 else picked
+
+
+def _is_blank(picked: tuple[Any, ...], strip: str) -> bool:
+    for v in picked:
+        if v.__class__ is str:
+            if v.strip(strip):
+                return False
+        elif v is not None:
+            return False
+    return True
+
+
+def _collect_rows(
+    read: ReadResult,
+    spec: RegisterSpec,
+    sheet: CalamineSheet,
+    layout: _Layout,
+    sink: RowSink | None,
+) -> None:
+    """Runs for every row of a 100k-row sheet: locals, no calls where a method will do."""
+    rows = read.rows if sink is None else []
+    strip = cells.STRIP_CHARS
+    notes_checked = False
+    for i, values in enumerate(_rows_from(sheet, layout.first_data), layout.first_data):
+        picked = layout.picked(values)
+        row_no = layout.base + i
+        if _is_blank(picked, strip) and row_no not in layout.formula_cells:
+            continue
+        raw = dict(zip(layout.keys, picked, strict=False))  # as long by construction
+        for key in layout.repeated:
             value = raw[key]
             if value.__class__ is str:
                 raw[key] = intern(value)
@@ -482,19 +526,22 @@ def _read_rows(
             notes_checked = True
             if _is_notes_row(spec, raw):
                 continue
-        hidden = row_no in hidden_rows
-        rows.append(ReadRow(row_no, hidden, raw))
-        if hidden:
-            problems.append(Finding(row_no, "warning", Problem(None, None, ROW_HIDDEN)))
-        if formula_cells:
-            for key in formula_cells.get(row_no, ()):
-                problems.append(Finding(row_no, "error", Problem(key, None, FORMULA_NO_VALUE)))
+        rows.append(_row(read, layout, row_no, raw))
         if sink is not None and len(rows) == _BATCH:
             read.rows.extend(_to_sink(sink.take, rows))
             rows = []
     if sink is not None and rows:
         read.rows.extend(_to_sink(sink.take, rows))
-    return read
+
+
+def _row(read: ReadResult, layout: _Layout, row_no: int, raw: dict[str, Any]) -> ReadRow:
+    """A row as read, its hidden-row warning and formula errors noted."""
+    hidden = row_no in layout.hidden_rows
+    if hidden:
+        read.problems.append(Finding(row_no, "warning", Problem(None, None, ROW_HIDDEN)))
+    for key in layout.formula_cells.get(row_no, ()):
+        read.problems.append(Finding(row_no, "error", Problem(key, None, FORMULA_NO_VALUE)))
+    return ReadRow(row_no, hidden, raw)
 
 
 def _to_sink(call: Callable[[Any], Any], argument: Any) -> Any:
