@@ -61,6 +61,7 @@ HEADER = [
     "状态",
 ]
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+TODAY = NOW.date()  # the same day in the office's zone (08:00 in Shanghai)
 TARGET = 2.0
 MEMORY_TARGET_MB = 300
 
@@ -211,6 +212,7 @@ def end_to_end(
         NOW,
         "cli",
         hand_over=hand_over,
+        today=TODAY,
     )
     counts = preview.counts
     assert counts.errors == 0, preview.problems[:3]

@@ -67,7 +67,16 @@ def city(bot: OfflineBot, db: Database) -> dict[str, object]:
     pending = invites.invite_inspectors(db, liaison_a, a.id, policy)[0]
     user_a = _profile(db, INSPECTOR_A.telegram_id).user_id
     kept = imports.preview_import(
-        db, liaison_a, "AAA", "entities", entities_book(2), "甲.xlsx", "replace", now, "chat"
+        db,
+        liaison_a,
+        "AAA",
+        "entities",
+        entities_book(2),
+        "甲.xlsx",
+        "replace",
+        now,
+        "chat",
+        today=now.astimezone(TZ).date(),
     )
     return {
         "import_a": kept.import_id,

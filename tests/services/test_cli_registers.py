@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -17,6 +19,7 @@ from bot.i18n import translator
 from storage.db import Database
 from tests.support.registers import (
     ENTITY_HEADER,
+    INSPECTOR_HEADER,
     book,
     count,
     entities_book,
@@ -224,3 +227,22 @@ def test_columns_not_read_are_listed(cli: Any, tmp_path: Path, database: Databas
     code, out, _ = cli("import", "entities", path, "--unit", "SCJG", "--dry-run")
     line = next(x for x in out.splitlines() if x.startswith("未读取的列："))
     assert "G 备注" in line and "H 经营范围" in line
+
+
+@pytest.mark.parametrize(
+    ("zone", "expired"), [("Pacific/Pago_Pago", False), ("Pacific/Kiritimati", True)]
+)
+def test_an_import_follows_the_offices_time_zone(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zone: str, expired: bool
+) -> None:
+    """DSR_TIMEZONE decides what "today" is: a certificate that ends on Pago Pago's today
+    is still valid there, and already expired where the day is one or two days later."""
+    monkeypatch.setenv("DSR_TIMEZONE", zone)
+    ends = datetime.now(ZoneInfo("Pacific/Pago_Pago")).date()
+    rows = [INSPECTOR_HEADER, ["赵六", "41000001", ends.isoformat(), "", ""]]
+    path = write(tmp_path, "i.xlsx", book(rows))
+    _, out, _ = cli("import", "inspectors", path, "--unit", "SCJG", "--json", "--dry-run")
+    warnings = [w["reason"] for w in json.loads(out)["warnings"]]
+    t = translator("zh_Hans")
+    sentence = reason(t, "inspector.cert_expired", {"date": ends.isoformat()})
+    assert (sentence in warnings) is expired, warnings

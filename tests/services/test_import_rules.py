@@ -20,6 +20,7 @@ from tests.support.registers import (
     INSPECTOR_HEADER,
     MATTER_HEADER,
     NOW,
+    TODAY,
     book,
     count,
     entities_book,
@@ -43,7 +44,9 @@ def units(db: Database) -> Database:
 def preview(
     db: Database, data: bytes, kind: str = "entities", mode: str = "update", unit: str = "SCJG"
 ) -> imports.ImportPreview:
-    return imports.preview_import(db, None, unit, kind, data, "f.xlsx", mode, NOW, "test")
+    return imports.preview_import(
+        db, None, unit, kind, data, "f.xlsx", mode, NOW, "test", today=TODAY
+    )
 
 
 def unchanged_after(db: Database, action: object) -> None:
@@ -464,6 +467,7 @@ def test_stale_previews_are_expired_in_bulk(units: Database) -> None:
         "update",
         NOW + timedelta(hours=23),
         "test",
+        today=TODAY,
     )
     assert imports.expire_previews(units, NOW + timedelta(hours=24)) == 1
     assert rows_of(units, "SELECT id, status, rows IS NULL FROM imports ORDER BY id") == [

@@ -24,6 +24,7 @@ from tests.support.registers import (
     INSPECTOR_HEADER,
     MATTER_HEADER,
     NOW,
+    TODAY,
     book,
     changes,
     count,
@@ -277,7 +278,9 @@ def test_matters_import_with_tags_ratio_and_booleans(units: Database) -> None:
 @pytest.mark.parametrize("name", ["entities_lo.xlsx", "entities_lo.xls"])
 def test_libreoffice_entities(units: Database, name: str) -> None:
     data = (FIXTURES / name).read_bytes()
-    result = imports.preview_import(units, None, "SCJG", "entities", data, name, "update", NOW)
+    result = imports.preview_import(
+        units, None, "SCJG", "entities", data, name, "update", NOW, today=TODAY
+    )
     assert result.counts.new == 3 and result.counts.errors == 0
     assert result.sheet == "名录" and result.header_row == 3
     applied = imports.apply_import(units, None, result.import_id or 0, NOW)
@@ -287,14 +290,18 @@ def test_libreoffice_entities(units: Database, name: str) -> None:
         ("B",),
         ("C",),
     ]
-    again = imports.preview_import(units, None, "SCJG", "entities", data, name, "update", NOW)
+    again = imports.preview_import(
+        units, None, "SCJG", "entities", data, name, "update", NOW, today=TODAY
+    )
     assert again.counts.unchanged == 3
 
 
 @pytest.mark.parametrize("name", ["inspectors_c5.xlsx", "inspectors_c5.xls"])
 def test_libreoffice_inspectors(units: Database, name: str) -> None:
     data = (FIXTURES / name).read_bytes()
-    result = imports.preview_import(units, None, "SCJG", "inspectors", data, name, "update", NOW)
+    result = imports.preview_import(
+        units, None, "SCJG", "inspectors", data, name, "update", NOW, today=TODAY
+    )
     assert result.counts.new == 2 and result.counts.errors == 0
     imports.apply_import(units, None, result.import_id or 0, NOW)
     with units.unit_of_work(write=False) as uow:
@@ -314,7 +321,15 @@ def test_a_liaison_imports_and_exports_only_for_their_own_unit(units: Database) 
     before = snapshot(units)
     with pytest.raises(NotAllowedError):
         imports.preview_import(
-            units, liaison, "SWJ", "entities", entities_book(1), "x.xlsx", "update", NOW
+            units,
+            liaison,
+            "SWJ",
+            "entities",
+            entities_book(1),
+            "x.xlsx",
+            "update",
+            NOW,
+            today=TODAY,
         )
     with pytest.raises(NotAllowedError):
         registers.export_directory(units, liaison, "SWJ", "entities")
@@ -323,7 +338,7 @@ def test_a_liaison_imports_and_exports_only_for_their_own_unit(units: Database) 
     with pytest.raises(NotAllowedError):
         registers.export_directory(units, inspector_only, "SCJG", "entities")
     mine = imports.preview_import(
-        units, liaison, "SCJG", "entities", entities_book(3), "x.xlsx", "update", NOW
+        units, liaison, "SCJG", "entities", entities_book(3), "x.xlsx", "update", NOW, today=TODAY
     )
     office = person(units, 9, office=True)
     with pytest.raises(NotAllowedError):

@@ -16,8 +16,11 @@ from bot.services.people.profiles import Profile, load_profile
 from bot.services.registers import imports
 from storage.db import Database
 from storage.models import RecordChange, User
+from tests.conftest import TZ
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+# The office's day at NOW (services take it from the caller, as from DSR_TIMEZONE).
+TODAY = NOW.astimezone(TZ).date()
 DIRECTORY_TABLES = ("entities", "unit_entities", "inspectors", "matters")
 
 ENTITY_HEADER = ["市场主体名称", "统一社会信用代码", "法定代表人", "住所", "联系电话", "风险等级"]
@@ -133,7 +136,7 @@ def preview(
         str(kw.pop("mode", "update")),
         NOW,
         "test",
-        **kw,  # type: ignore[arg-type]
+        **({"today": TODAY} | kw),  # type: ignore[arg-type]
     )
 
 
@@ -151,7 +154,16 @@ def load(
 ) -> imports.ApplyResult:
     """Preview and apply in one go."""
     preview = imports.preview_import(
-        database, actor, unit, kind, data, f"{kind}.xlsx", mode, now, "test"
+        database,
+        actor,
+        unit,
+        kind,
+        data,
+        f"{kind}.xlsx",
+        mode,
+        now,
+        "test",
+        today=now.astimezone(TZ).date(),
     )
     assert preview.import_id is not None
     return imports.apply_import(

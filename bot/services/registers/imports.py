@@ -17,7 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -62,7 +61,6 @@ from storage.xlsx_read import UnusableFile, read_register
 from storage.xlsx_write import ReportHeadings, error_report
 
 PREVIEW_HOURS: Final = 24
-LOCAL_TZ: Final = ZoneInfo("Asia/Shanghai")
 NO_ROWS: Final = "file.no_rows"
 
 __all__ = [
@@ -128,7 +126,7 @@ def preview_import(
     now: datetime,
     source: str = "chat",
     *,
-    today: date | None = None,
+    today: date,
     describe: Callable[[Problem], str] | None = None,
     headings: ReportHeadings | None = None,
     store: bool = True,
@@ -148,7 +146,6 @@ def preview_import(
     """
     register = register_of(kind)
     import_mode = mode_of(mode)
-    today = today or now.astimezone(LOCAL_TZ).date()
     with reading(database) as session:
         unit = unit_for(session, actor, unit_code)
         unit_id, code = unit.id, unit.code
