@@ -20,7 +20,7 @@ from typing import Any
 from bot.cli.support import (
     CliError,
     Env,
-    Handler,
+    add_command,
     command,
     headings,
     load_settings,
@@ -279,16 +279,7 @@ def cmd_document_list(env: Env, args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    def add(
-        group: argparse._SubParsersAction[argparse.ArgumentParser],
-        name: str,
-        func: Handler,
-        help_: str,
-    ) -> argparse.ArgumentParser:
-        p = group.add_parser(name, help=help_)
-        p.add_argument("--database", help="database URL (default DSR_DATABASE_URL)")
-        p.set_defaults(func=func)
-        return p
+    add = add_command
 
     unit = subparsers(sub, "unit", "member units")
     p = add(unit, "add", cmd_unit_add, "add a member unit")

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from bot.cli.main import main
 from bot.cli.registers import reason
 from bot.i18n import translator
 from storage.db import Database
@@ -28,32 +27,6 @@ from tests.support.registers import (
     snapshot,
     uscc,
 )
-
-
-@pytest.fixture
-def cli(
-    database_url: str,
-    dsr_env: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Any:
-    monkeypatch.setenv("DSR_DATABASE_URL", database_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    assert run("unit", "add", "SCJG", "市场监管局")[0] == 0
-    return run
-
-
-@pytest.fixture
-def database(database_url: str) -> Any:
-    db = Database(database_url)
-    yield db
-    db.dispose()
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> str:

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from bot.cli.main import main
 from storage.db import Database
 from storage.isolation import MemoryBudgetExceeded, ReaderCrashed, ReadTimedOut, run_isolated
 from storage.xlsx_read import UnusableFile, column_letter
@@ -54,31 +53,10 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def cli(
-    database_url: str,
-    dsr_env: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Any:
-    monkeypatch.setenv("DSR_DATABASE_URL", database_url)
+@pytest.fixture(autouse=True)
+def small_unpacking_limit(dsr_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bombs of a few dozen MB stand for the real ones: the limit is lowered to match."""
     monkeypatch.setenv("DSR_UPLOAD_UNPACKED_MAX_MB", "32")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    assert run("unit", "add", "SCJG", "市场监管局")[0] == 0
-    return run
-
-
-@pytest.fixture
-def database(database_url: str) -> Any:
-    db = Database(database_url)
-    yield db
-    db.dispose()
 
 
 def written(tmp_path: Path, name: str, data: bytes) -> str:
