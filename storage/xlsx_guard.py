@@ -138,9 +138,20 @@ class CheckedWorkbook:
     used: tuple[UsedRange, ...] = ()
 
 
+# The limits a process checks with when a caller names none (set by a reader's child
+# process to its parent's settings: a fork server's environment may be older).
+_process_limits: WorkbookLimits | None = None
+
+
+def use_limits(limits: WorkbookLimits) -> None:
+    """Check every workbook of this process against ``limits`` (a reader child's first step)."""
+    global _process_limits  # noqa: PLW0603 - one child process, one upload
+    _process_limits = limits
+
+
 def check_workbook(data: bytes, limits: WorkbookLimits | None = None) -> CheckedWorkbook:
     """What the upload is, if a parser may open it; else ``UnusableFile`` with the reason."""
-    limits = limits or WorkbookLimits.from_settings(Settings())
+    limits = limits or _process_limits or WorkbookLimits.from_settings(Settings())
     if len(data) > limits.upload_bytes:
         raise UnusableFile(
             UPLOAD_TOO_LARGE,

@@ -253,10 +253,7 @@ def _preview(
         today=now.astimezone(settings.tz).date(),
         locale=upload.t.locale,
     )
-    limits = uploads.ReaderLimits(
-        memory_bytes=settings.reader_memory_mb * 2**20,
-        timeout_seconds=settings.reader_timeout_seconds,
-    )
+    limits = uploads.ReaderLimits.from_settings(settings)
     return uploads.preview_isolated(context.db, request, data, limits)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot.config import Settings
 from bot.i18n import N_, translator
 from bot.services.errors import ServiceError
 from bot.services.people.membership import require_unit_access
@@ -24,6 +25,7 @@ from bot.services.report_words import report_headings
 from storage.db import Database, reading
 from storage.isolation import IsolatedFailure, preload, run_isolated
 from storage.models import Import, Unit
+from storage.xlsx_guard import WorkbookLimits, use_limits
 
 # The child runs this module's _preview_in_child: its server imports it once, with the
 # database drivers (a child need not map their libraries under its memory limit).
@@ -49,6 +51,15 @@ class Upload:
 class ReaderLimits:
     memory_bytes: int
     timeout_seconds: float
+    workbook: WorkbookLimits  # the parent's: a fork server's environment may be older
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReaderLimits:
+        return cls(
+            memory_bytes=settings.reader_memory_mb * 2**20,
+            timeout_seconds=settings.reader_timeout_seconds,
+            workbook=WorkbookLimits.from_settings(settings),
+        )
 
 
 def preview_isolated(
@@ -61,6 +72,7 @@ def preview_isolated(
             _preview_in_child,
             upload,
             data,
+            limits.workbook,
             memory_bytes=limits.memory_bytes,
             timeout=limits.timeout_seconds,
         )
@@ -74,9 +86,12 @@ def preview_isolated(
     raise ServiceError(message, **params)
 
 
-def _preview_in_child(upload: Upload, data: bytes) -> int | tuple[str, str, dict[str, str]]:
+def _preview_in_child(
+    upload: Upload, data: bytes, workbook: WorkbookLimits
+) -> int | tuple[str, str, dict[str, str]]:
     """In the child: the preview, kept; its id, or a refusal as plain values (exceptions
     with their own constructors do not always survive pickling)."""
+    use_limits(workbook)
     database = Database(upload.database_url)
     t = translator(upload.locale)
     try:
