@@ -160,6 +160,11 @@ def column_letter(index: int) -> str:
 # --- sniffing ------------------------------------------------------------------------------
 
 
+def container_format(data: bytes) -> str:
+    """ "xlsx", "xlsb", "ods", "xls" (or "encrypted"); UnusableFile for what no reader opens."""
+    return _sniff(data)
+
+
 def _sniff(data: bytes) -> str:
     """The container format, or raise UnusableFile for what no reader can open."""
     head = data[:8]

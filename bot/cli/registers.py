@@ -30,7 +30,7 @@ from bot.cli.support import (
 from bot.i18n import Translator, translator
 from bot.services.people import membership
 from bot.services.registers import directories as registers
-from bot.services.registers import import_undo, imports, wording
+from bot.services.registers import import_undo, imports, uploads, wording
 from bot.services.registers.import_rows import ProblemInfo
 
 KINDS = ("entities", "inspectors", "matters")
@@ -113,22 +113,7 @@ def cmd_import(env: Env, args: argparse.Namespace) -> int:
     t = env.t
     path, data = _read(args.file)
     try:
-        preview = imports.preview_import(
-            env.database,
-            None,
-            args.unit,
-            args.kind,
-            data,
-            path.name,
-            args.mode,
-            env.now,
-            "cli",
-            today=env.today,
-            describe=lambda p: reason(t, p.reason, p.params),
-            headings=headings(t),
-            store=not args.dry_run,
-            hand_over=not args.dry_run,  # applied (or discarded) right below
-        )
+        preview = _preview(env, args, path, data)
     except imports.UnusableUpload as exc:
         sentence = reason(t, exc.reason, exc.params)
         if args.json:
@@ -176,6 +161,47 @@ def cmd_import(env: Env, args: argparse.Namespace) -> int:
     if isinstance(outcome, imports.ApplyResult):
         return 0
     return 1 if counts.errors or preview.needs_confirmation else 0
+
+
+def _preview(env: Env, args: argparse.Namespace, path: Path, data: bytes) -> imports.ImportPreview:
+    """An .xlsx is checked before it is parsed and read here, its rows handed to apply in
+    memory; an .xls, .xlsb or .ods is read in a child process with a memory budget and a
+    time limit (nothing measures its used range first), and kept for apply by id."""
+    t = env.t
+    if uploads.parsed_unchecked(data):
+        upload = uploads.Upload(
+            database_url=env.database.url,
+            actor=None,
+            unit_code=args.unit,
+            kind=args.kind,
+            file_name=path.name,
+            mode=args.mode,
+            now=env.now,
+            today=env.today,
+            locale=t.locale,
+            source="cli",
+        )
+        limits = uploads.ReaderLimits.from_settings(env.settings)
+        found = uploads.preview_isolated(env.database, upload, data, limits)
+        if args.dry_run and found.import_id is not None:
+            imports.discard_import(env.database, None, found.import_id, env.now)
+        return found
+    return imports.preview_import(
+        env.database,
+        None,
+        args.unit,
+        args.kind,
+        data,
+        path.name,
+        args.mode,
+        env.now,
+        "cli",
+        today=env.today,
+        describe=lambda p: reason(t, p.reason, p.params),
+        headings=headings(t),
+        store=not args.dry_run,
+        hand_over=not args.dry_run,  # applied (or discarded) right below
+    )
 
 
 def _apply_or_not(

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from bot.cli.registers import reason
 from bot.i18n import translator
 from storage.db import Database
+from tests.conftest import FIXTURES
 from tests.support.registers import (
     ENTITY_HEADER,
     INSPECTOR_HEADER,
@@ -219,3 +220,19 @@ def test_an_import_follows_the_offices_time_zone(
     t = translator("zh_Hans")
     sentence = reason(t, "inspector.cert_expired", {"date": ends.isoformat()})
     assert (sentence in warnings) is expired, warnings
+
+
+def test_an_xls_is_read_in_a_child_process(
+    cli: Any, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An .xls has no sheet XML to measure before parsing: it is read in a child with a
+    memory budget, so a file that needs more ends as a refusal (exit 2), not a signal."""
+    path = str(FIXTURES / "xlsx" / "entities_lo.xls")
+    code, out, _ = cli("import", "entities", path, "--unit", "SCJG", "--json")
+    assert code == 0, out
+    imported = json.loads(out)["counts"]["new"]
+    assert imported > 0 and count(database, "unit_entities") == imported
+    monkeypatch.setenv("DSR_READER_MEMORY_MB", "64")  # too little for any reader: a stand-in
+    code, _, err = cli("import", "entities", path, "--unit", "SCJG", "--dry-run")
+    assert code == 2 and "64 MB" in err
+    assert count(database, "unit_entities") == imported

@@ -26,10 +26,21 @@ from storage.db import Database, reading
 from storage.isolation import IsolatedFailure, preload, run_isolated
 from storage.models import Import, Unit
 from storage.xlsx_guard import WorkbookLimits, use_limits
+from storage.xlsx_read import UnusableFile, container_format
 
 # The child runs this module's _preview_in_child: its server imports it once, with the
 # database drivers (a child need not map their libraries under its memory limit).
 preload(__name__, "sqlite3", "psycopg")
+
+
+def parsed_unchecked(data: bytes) -> bool:
+    """Whether ``data`` is a workbook whose used range cannot be measured before parsing
+    (.xls, .xlsb, .ods: no sheet XML to scan), so that only a child process bounds what
+    reading it costs. An .xlsx is checked in full first, and garbage is refused at once."""
+    try:
+        return container_format(data) in ("xls", "xlsb", "ods")
+    except UnusableFile:
+        return False
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,7 @@ class Upload:
     """What the child needs (it opens the database itself: nothing live crosses over)."""
 
     database_url: str
-    actor: Profile
+    actor: Profile | None  # None: the office at the command line
     unit_code: str
     kind: str
     file_name: str
@@ -45,6 +56,7 @@ class Upload:
     now: datetime
     today: date
     locale: str
+    source: str = "chat"
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,7 @@ def _preview_in_child(
             upload.file_name,
             upload.mode,
             upload.now,
-            "chat",
+            upload.source,
             today=upload.today,
             describe=lambda p: wording.reason_text(t, p.reason, p.params),
             headings=report_headings(t),
