@@ -24,7 +24,6 @@ import itertools
 import operator
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from sys import intern
 from types import MappingProxyType
@@ -51,7 +50,7 @@ from bot.domain.registers.validation import (
     match_header,
     spec_of,
 )
-from storage.xlsx_sheet_xml import SheetXml, sheet_xml
+from storage.xlsx_sheet_xml import SheetXml
 
 # Reason codes (sentences in bot.domain.reasons).
 NOT_SPREADSHEET: Final = "file.not_spreadsheet"
@@ -200,13 +199,6 @@ def _sniff(data: bytes) -> str:
     raise UnusableFile(NOT_SPREADSHEET)
 
 
-def _xlsx_sheet_xml(data: bytes, sheet: str) -> SheetXml:
-    try:
-        return sheet_xml(data, sheet)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise UnusableFile(CORRUPT) from exc
-
-
 # --- the header ---------------------------------------------------------------------------
 
 
@@ -289,11 +281,13 @@ def read_register(
     spec = spec_of(register)
     from storage.xlsx_guard import check_workbook  # builds on this module: imported here
 
-    check_workbook(data)  # before calamine sees it: sizes, zip bombs, used ranges
+    checked = check_workbook(data)  # before calamine sees it: sizes, zip bombs, used ranges
     file_format = _sniff(data)
     workbook = _open(data, file_format)
     try:
-        return _read(workbook, data, file_name, file_format, spec, sink)
+        # The guard scanned every sheet's XML: its hidden rows and formulas are the reader's.
+        scanned = checked.sheets if file_format == "xlsx" else None
+        return _read(workbook, scanned, file_name, file_format, spec, sink)
     except _SinkFailed as failed:
         raise failed.__cause__ from None  # type: ignore[misc]
     except PasswordError as exc:  # .xls encryption shows only when a sheet is read
@@ -306,33 +300,24 @@ def read_register(
 
 def _read(
     workbook: CalamineWorkbook,
-    data: bytes,
+    scanned: Mapping[str, SheetXml] | None,
     file_name: str,
     file_format: str,
     spec: RegisterSpec,
     sink: RowSink | None,
 ) -> ReadResult:
+    """``scanned``: an .xlsx's sheets' hidden rows and formulas (None: not an .xlsx, they
+    cannot be known)."""
     # Worksheets only (no chart or macro sheets); visible ones before hidden ones, so a
     # forgotten hidden copy does not win over the sheet the person sees.
     sheets = [m for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
     if not sheets:
         raise UnusableFile(NO_SHEETS)
     sheets.sort(key=lambda m: m.visible != Visible.Visible)
-    with ThreadPoolExecutor(max_workers=1) as background:
-        # The first sheet's hidden rows and formulas, from its XML, while calamine parses
-        # the sheet (it lets go of the GIL meanwhile): the sheet read is nearly always the
-        # first one.
-        scan = (
-            background.submit(_xlsx_sheet_xml, data, sheets[0].name)
-            if file_format == "xlsx"
-            else None
-        )
-        header, sheet = _choose_sheet(workbook, spec, sheets)
-        xml: SheetXml | None = None
-        if file_format == "xlsx":
-            assert scan is not None
-            xml = scan.result() if header.sheet == sheets[0].name else None
-            xml = xml or _xlsx_sheet_xml(data, header.sheet)
+    header, sheet = _choose_sheet(workbook, spec, sheets)
+    xml = None
+    if scanned is not None:  # a sheet without a part of its own has nothing to find
+        xml = scanned.get(header.sheet) or SheetXml(frozenset(), frozenset())
     return _read_rows(file_name, file_format, spec, header, sheet, xml, sink)
 
 
