@@ -19,6 +19,7 @@ from bot.demo_city import (
     OFFICE,
     VISITOR,
     DemoDatabaseNotEmptyError,
+    demo_directory,
     prepare_city,
 )
 from bot.offline import OfflineBot
@@ -91,7 +92,22 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         await bot.say(LIAISON, "/people")
         await bot.say(LIAISON, "/invites")
 
-        _title(out, "6. 群聊 / someone adds the bot to a group")
+        _title(out, "6. 联络员用 Excel 维护名录 / the liaison keeps the directory in Excel")
+        await bot.say(LIAISON, "/template")
+        await bot.press_label(LIAISON, "检查对象名录库")
+        # A file with one mistyped code: the preview names the cell, the report marks it.
+        await bot.send_file(LIAISON, "检查对象名录.xlsx", demo_directory(mistake=True))
+        await bot.press_label(LIAISON, "检查对象名录库")
+        await bot.press_label(LIAISON, "新增和更新")
+        await bot.press_label(LIAISON, "放弃")
+        # Corrected and sent again: clean, applied.
+        await bot.send_file(LIAISON, "检查对象名录.xlsx", demo_directory(mistake=False))
+        await bot.press_label(LIAISON, "检查对象名录库")
+        await bot.press_label(LIAISON, "新增和更新")
+        await bot.press_label(LIAISON, "导入")
+        await bot.send_file(LIAISON, "名录照片.jpg", b"\xff\xd8 not really a photo")
+
+        _title(out, "7. 群聊 / someone adds the bot to a group")
         await bot.group_add(LIAISON, -100123)
     finally:
         await bot.stop()

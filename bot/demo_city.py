@@ -3,13 +3,16 @@ demo (bot.demo) and the console (bot.console) both start from it."""
 
 from __future__ import annotations
 
+import io
 from datetime import time
 from pathlib import Path
 
+from openpyxl import Workbook
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
+from bot.domain.registers.uscc import check_character, org_code_check_character
 from bot.offline import Person
 from bot.services.people import membership
 from storage import migrate
@@ -87,3 +90,45 @@ def prepare_city(
     if empty:
         membership.add_admin(database, OFFICE.telegram_id, OFFICE.name)
     return database, demo_settings
+
+
+# A directory as a unit keeps it (Chinese headers, as offices write them): five market
+# entities of 舞钢市; ``mistake`` mistypes one code, as happens when codes are typed by hand.
+DIRECTORY_HEADER = (
+    "市场主体名称",
+    "统一社会信用代码",
+    "法定代表人",
+    "住所",
+    "联系电话",
+    "风险等级",
+)
+_ENTITIES = (
+    ("舞钢市垭口商贸有限公司", "张伟", "垭口街道建设路12号", "A"),
+    ("舞钢市寺坡食品厂", "李娜", "寺坡街道朝阳路3号", "B"),
+    ("舞钢市矿建建材有限公司", "王磊", "矿建街道钢城路88号", "C"),
+    ("舞钢市院岭农业专业合作社", "赵敏", "院岭街道院岭村", "B"),
+    ("舞钢市朱兰超市", "孙浩", "朱兰街道人民路21号", "D"),
+)
+
+
+def _demo_uscc(number: int) -> str:
+    body = f"MA{number:06d}"
+    first17 = "91410481" + body + org_code_check_character(body)
+    return first17 + check_character(first17)
+
+
+def demo_directory(*, mistake: bool) -> bytes:
+    """The demo unit's entity directory as an .xlsx, with one mistyped code if asked."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "检查对象名录"
+    sheet.append(DIRECTORY_HEADER)
+    for number, (name, person, address, risk) in enumerate(_ENTITIES, start=1):
+        code = _demo_uscc(number)
+        if mistake and number == 3:
+            code = code[:-1] + ("0" if code[-1] != "0" else "1")  # the check character
+        sheet.append((name, code, person, address, f"1383750{number:04d}", risk))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -124,6 +124,12 @@ class OfflineBot:
         )
         return await self._feed(person, update, f"📎 {path.name}")
 
+    async def send_file(self, person: Person, name: str, data: bytes) -> list[RecordedCall]:
+        update = self.fake.user_document(
+            person.telegram_id, name, data, language_code=person.language_code
+        )
+        return await self._feed(person, update, f"📎 {name}")
+
     async def group_add(self, person: Person, chat_id: int) -> list[RecordedCall]:
         update = self.fake.added_to_group(chat_id, person.telegram_id)
         return await self._feed(person, update, "(adds the bot to a group)")

@@ -19,6 +19,8 @@ def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
         "已添加单位 SW 国家税务总局舞钢市税务局",  # the add-unit conversation
         "已取消，未添加任何单位。",  # /cancel really cancels
         "没有看懂这条消息",  # the fallback answers, never silence
+        "检查对象名录-错误报告.xlsx",  # an upload with a mistyped code gets its report
+        "已导入。\n   新增：5",  # the corrected file is applied
         "leaves the group",
     ):
         assert line in transcript, line
