@@ -9,6 +9,7 @@ from typing import Any
 from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+import handlers.availability
 import handlers.errors
 import handlers.fallback
 import handlers.gate
@@ -126,6 +127,7 @@ def build_application(
     handlers.people.register(app)
     # After every conversation that waits for a file of its own: takes the other files.
     handlers.registers.register(app)
+    handlers.availability.register(app)
     # Last of group 0: whatever no feature took gets an answer, never silence.
     handlers.fallback.register(app)
     handlers.errors.register(app)

@@ -118,6 +118,23 @@ IMPORT_APPLY_VALID = Button("imp.valid", (("import", "int"),))
 IMPORT_CONFIRM_MASS = Button("imp.mass", (("import", "int"), ("valid", "int")))
 IMPORT_DISCARD = Button("imp.no", (("import", "int"),))
 
+# Availability and declared conflicts (handlers/availability/): /away, /myaway, /conflict,
+# /conflicts. Picking an inspector (a liaison) and a page of them, per conversation.
+AWAY_WHO = Button("away.who", (("inspector", "int"),))
+AWAY_PAGE = Button("away.pg", (("page", "int"),))
+AWAY_KIND = Button("away.kind", (("kind", "word"),))
+AWAY_DAYS = Button("away.days", (("pick", "word"),))
+AWAY_SKIP = Button("away.skip")
+AWAY_OK = Button("away.ok")
+AWAY_NO = Button("away.no")
+AWAY_CANCEL = Button("away.del", (("absence", "int"),))
+CONFLICT_WHO = Button("conf.who", (("inspector", "int"),))
+CONFLICT_PAGE = Button("conf.pg", (("page", "int"),))
+CONFLICT_ENTITY = Button("conf.ent", (("entity", "int"),))
+CONFLICT_OK = Button("conf.ok")
+CONFLICT_NO = Button("conf.no")
+CONFLICT_WITHDRAW = Button("conf.del", (("conflict", "int"),))
+
 # What someone who has not joined may press: choosing their language.
 GUEST_BUTTONS: Final = (LANGUAGE,)
 

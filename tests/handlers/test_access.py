@@ -15,6 +15,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.demo_city import OFFICE
 from bot.offline import OfflineBot, Person
+from bot.services.inspectors import availability, conflicts
+from bot.services.inspectors.availability import AwayRequest
 from bot.services.outbox import QuietHours
 from bot.services.people import access, invites, joining, membership
 from bot.services.people import profiles as people
@@ -24,6 +26,7 @@ from bot.services.people.profiles import Profile
 from bot.services.registers import imports
 from handlers import callbacks
 from storage.db import Database
+from storage.models import Entity
 from tests.conftest import TZ
 from tests.support.registers import count, entities_book
 
@@ -40,6 +43,24 @@ CONVERSATION_PATTERNS = {
     callbacks.UPLOAD_UNIT.pattern.pattern,
     callbacks.UPLOAD_KIND.pattern.pattern,
     callbacks.UPLOAD_MODE.pattern.pattern,
+    # The /away and /conflict conversations (handlers/availability/).
+    *(
+        button.pattern.pattern
+        for button in (
+            callbacks.AWAY_WHO,
+            callbacks.AWAY_PAGE,
+            callbacks.AWAY_KIND,
+            callbacks.AWAY_DAYS,
+            callbacks.AWAY_SKIP,
+            callbacks.AWAY_OK,
+            callbacks.AWAY_NO,
+            callbacks.CONFLICT_WHO,
+            callbacks.CONFLICT_PAGE,
+            callbacks.CONFLICT_ENTITY,
+            callbacks.CONFLICT_OK,
+            callbacks.CONFLICT_NO,
+        )
+    ),
 }
 
 
@@ -65,7 +86,18 @@ def city(bot: OfflineBot, db: Database) -> dict[str, object]:
     first = invites.invite_inspectors(db, liaison_a, a.id, policy, [insp_a.id])[0]
     joining.redeem(db, first.code, INSPECTOR_A.telegram_id, INSPECTOR_A.name, policy)
     pending = invites.invite_inspectors(db, liaison_a, a.id, policy)[0]
-    user_a = _profile(db, INSPECTOR_A.telegram_id).user_id
+    inspector_a = _profile(db, INSPECTOR_A.telegram_id)
+    user_a = inspector_a.user_id
+    notices = NoticeContext(now, QuietHours(TZ))
+    today = now.astimezone(TZ).date()
+    away_a = availability.mark_away(
+        db, inspector_a, AwayRequest(insp_a.id, "trip", today, today), notices, today
+    )
+    with db.unit_of_work() as uow:
+        entity = Entity(uscc="91410481MA00000003", kind="enterprise", name="甲回避对象")
+        uow.session.add(entity)
+        uow.commit()
+    conflict_a = conflicts.declare_conflict(db, inspector_a, insp_a.id, entity.id, "亲属", notices)
     kept = imports.preview_import(
         db,
         liaison_a,
@@ -85,11 +117,14 @@ def city(bot: OfflineBot, db: Database) -> dict[str, object]:
         "invite_a": pending.id,
         "code_a": pending.code,
         "user_a": user_a,
+        "away_a": away_a.absence.id,
+        "entity_a": entity.id,
+        "conflict_a": conflict_a.id,
     }
 
 
 def _secrets(city: dict[str, object]) -> list[str]:
-    return ["甲单位秘密名称", "甲检查员", "甲待邀请", str(city["code_a"]), "41000011"]
+    return ["甲单位秘密名称", "甲检查员", "甲待邀请", str(city["code_a"]), "41000011", "甲回避对象"]
 
 
 def _samples(city: dict[str, object]) -> dict[str, list[str]]:
@@ -123,6 +158,24 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
             callbacks.IMPORT_CONFIRM_MASS.data(city["import_a"], 0)
         ],
         callbacks.IMPORT_DISCARD.pattern.pattern: [callbacks.IMPORT_DISCARD.data(city["import_a"])],
+        callbacks.AWAY_WHO.pattern.pattern: [callbacks.AWAY_WHO.data(city["insp_a"])],
+        callbacks.AWAY_PAGE.pattern.pattern: [callbacks.AWAY_PAGE.data(1)],
+        callbacks.AWAY_KIND.pattern.pattern: [callbacks.AWAY_KIND.data("trip")],
+        callbacks.AWAY_DAYS.pattern.pattern: [callbacks.AWAY_DAYS.data("today")],
+        callbacks.AWAY_SKIP.pattern.pattern: [callbacks.AWAY_SKIP.data()],
+        callbacks.AWAY_OK.pattern.pattern: [callbacks.AWAY_OK.data()],
+        callbacks.AWAY_NO.pattern.pattern: [callbacks.AWAY_NO.data()],
+        callbacks.AWAY_CANCEL.pattern.pattern: [callbacks.AWAY_CANCEL.data(city["away_a"])],
+        callbacks.CONFLICT_WHO.pattern.pattern: [callbacks.CONFLICT_WHO.data(city["insp_a"])],
+        callbacks.CONFLICT_PAGE.pattern.pattern: [callbacks.CONFLICT_PAGE.data(1)],
+        callbacks.CONFLICT_ENTITY.pattern.pattern: [
+            callbacks.CONFLICT_ENTITY.data(city["entity_a"])
+        ],
+        callbacks.CONFLICT_OK.pattern.pattern: [callbacks.CONFLICT_OK.data()],
+        callbacks.CONFLICT_NO.pattern.pattern: [callbacks.CONFLICT_NO.data()],
+        callbacks.CONFLICT_WITHDRAW.pattern.pattern: [
+            callbacks.CONFLICT_WITHDRAW.data(city["conflict_a"])
+        ],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }
@@ -240,6 +293,9 @@ async def test_another_units_liaison_sees_and_changes_nothing(
     assert _profile(db, INSPECTOR_A.telegram_id).is_member
     assert count(db, "imports", f"status = 'preview' AND id = {city['import_a']}") == 1
     assert count(db, "unit_entities") == 0
+    # Unit A's absence and declared conflict are untouched.
+    assert count(db, "unavailability", f"id = {city['away_a']}") == 1
+    assert count(db, "conflicts", f"id = {city['conflict_a']}") == 1
 
 
 async def test_removed_people_are_refused(

@@ -1,0 +1,1 @@
+"""Inspectors' own records: absences (availability) and declared conflicts of interest."""
