@@ -7,6 +7,7 @@ Bot API calls the bot made. It grows with every capability.
 from __future__ import annotations
 
 import asyncio
+from datetime import date, datetime, timedelta
 from typing import TextIO
 
 from bot.config import Settings
@@ -107,10 +108,26 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         await bot.press_label(LIAISON, "导入")
         await bot.send_file(LIAISON, "名录照片.jpg", b"\xff\xd8 not really a photo")
 
-        _title(out, "7. 群聊 / someone adds the bot to a group")
+        _title(out, "7. 检查人员登记出差 / an inspector marks a trip, the liaison sees who is away")
+        first, last = _days_ahead(bot, 3), _days_ahead(bot, 5)
+        await bot.say(INSPECTOR, "/away")
+        await bot.press_label(INSPECTOR, "出差")
+        await bot.say(INSPECTOR, "6.31")  # no such day: asked again
+        # Typed as on a leave slip: "6.3-6.5".
+        await bot.say(INSPECTOR, f"{first.month}.{first.day}-{last.month}.{last.day}")
+        await bot.say(INSPECTOR, "省局执法培训")
+        await bot.press_label(INSPECTOR, "确认")
+        await bot.say(LIAISON, f"/whoaway {_days_ahead(bot, 4).month}.{_days_ahead(bot, 4).day}")
+
+        _title(out, "8. 群聊 / someone adds the bot to a group")
         await bot.group_add(LIAISON, -100123)
     finally:
         await bot.stop()
+
+
+def _days_ahead(bot: OfflineBot, days: int) -> date:
+    """A day ahead of today in the office's time zone (the demo runs on the real clock)."""
+    return datetime.now(bot.settings.tz).date() + timedelta(days=days)
 
 
 def _invite_code(calls: list) -> str:  # type: ignore[type-arg]

@@ -158,7 +158,7 @@ def _absence_line(t: Translator, a: Absence, with_unit: bool = False) -> str:
         kind=kind_name(t, a.kind),
         days=span_words(t, a.start, a.end),
     )
-    return line + (f" ({esc(a.note)})" if a.note else "")
+    return t._("{line} ({note})", line=line, note=esc(a.note)) if a.note else line
 
 
 def my_absences(
