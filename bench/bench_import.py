@@ -1,26 +1,38 @@
 """A 100,000-row entity directory: first import and re-import, end to end, each beside
-its floor measured in the same run (docs/architecture.md §11, the 一单两库 issue).
+its floor measured in the same round (docs/architecture.md §11, the 一单两库 issue).
 
-- first import = preview + apply of the file into an empty directory (read, validate,
-  diff, keep the preview; re-diff, insert entities and views, write the change log and
-  the audit entry); floor = a bare python-calamine read of the same file plus one raw
-  Core executemany insert of the same rows into entities and unit_entities.
-- re-import = preview + apply of the same file again (every row unchanged, nothing
-  written but the preview); floor = a bare read plus one SELECT of the unit's rows.
+Two paths, one use case (bot.services.registers.imports):
 
-Each figure is the best of ``--rounds`` runs on a fresh SQLite database in a temporary
-directory; the floors likewise. Peak memory: each case (and its floor) once more in a
-process of its own: the process's peak resident set (VmHWM: everything, Python, SQLite
-and calamine's own Rust allocations), and in another process tracemalloc's peak (Python
-allocations only).
+- the command line (``dsr import``): preview (read, validate, diff, keep the preview with
+  its rows and plan) and, at once, apply by id (the plan written: entities, views, the
+  change log, the audit entry);
+- the chat: the same two steps, the apply through another Database (another engine and
+  connection, nothing in memory from the preview: what a later apply, in another
+  process, after a restart, has).
 
-Run: .venv/bin/python bench/bench_import.py [--rows 100000] [--rounds 3]
+Floors: first import = a bare python-calamine read of the same file plus one raw
+executemany insert (storage.bulk, ids given) of the same rows into entities and
+unit_entities; re-import = a bare read plus one SELECT of the unit's rows (the columns
+the diff reads).
+
+Each round measures every figure beside its floor (the order alternates between rounds);
+the ratio is taken per round and the median round reported, with the best and worst.
+Peak memory: each case (and its floor) once more in a process of its own: the process's
+peak resident set (VmHWM: Python, SQLite and calamine's own Rust allocations), and in
+another process tracemalloc's peak (Python allocations only).
+
+``--without NAME`` switches a kept speed-up off (sieve, early, plan), to measure the
+share of the figure it buys; ``--gc-paused`` runs the figures with cyclic garbage
+collection off (storage.bulk.gc_paused), to measure what that would buy.
+
+Run: .venv/bin/python bench/bench_import.py [--rows 100000] [--rounds 5] [--no-memory]
 The generated workbook is cached under bench/out/ (git-ignored).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import io
@@ -195,12 +207,11 @@ def floor_reimport(data: bytes, database: Database) -> None:
 # --- the figures --------------------------------------------------------------------------
 
 
-def end_to_end(
-    data: bytes, database: Database, rows: int, expect_new: bool, hand_over: bool = True
+def preview_then_apply(
+    data: bytes, database: Database, rows: int, expect_new: bool, path: str = "cli"
 ) -> None:
-    """``dsr import entities FILE --unit SCJG``: preview and apply in one process, the
-    rows handed over in memory (``hand_over``); ``hand_over=False``: the chat's two steps,
-    the preview kept in the database and applied by id."""
+    """One import, preview then apply by id. ``path="chat"``: the apply through a
+    Database of its own (another engine, nothing in memory from the preview)."""
     preview = imports.preview_import(
         database,
         None,
@@ -210,34 +221,52 @@ def end_to_end(
         "entities.xlsx",
         "update",
         NOW,
-        "cli",
-        hand_over=hand_over,
-        today=TODAY,
+        path,
+        today=NOW.date(),
     )
     counts = preview.counts
     assert counts.errors == 0, preview.problems[:3]
     assert (counts.new if expect_new else counts.unchanged) == rows, counts
-    result = imports.apply_import(
-        database, None, preview.import_id or 0, NOW, hand_over=preview.hand_over
-    )
+    applying = database if path == "cli" else Database(database.url)
+    result = imports.apply_import(applying, None, preview.import_id or 0, NOW)
+    if applying is not database:
+        applying.dispose()
     assert (result.counts.new if expect_new else result.counts.unchanged) == rows
 
 
+def switch_off(names: list[str]) -> None:
+    """Switch kept speed-ups off (--without), to measure what each buys."""
+    from bot.services.registers import import_apply
+
+    for name in names:
+        if name == "sieve":
+            imports.SIEVE = False
+        elif name == "early":
+            imports.READ_DIRECTORY_EARLY = False
+        elif name == "plan":
+            import_apply._planned = lambda *_: None  # type: ignore[assignment]
+        else:
+            raise SystemExit(f"unknown speed-up: {name}")
+
+
+OPTIONS = {"gc_paused": False}  # --gc-paused
+
+
 def timed(action: Callable[[], None]) -> tuple[float, float]:
-    """Wall time (the figure: what the person waits; the import uses a second core
-    while calamine parses) and CPU time of every thread (for the record)."""
+    """Wall time (the figure: what the person waits) and CPU time of every thread."""
     gc.collect()
     start, cpu = time.perf_counter(), time.process_time()
-    action()
+    with bulk.gc_paused() if OPTIONS["gc_paused"] else contextlib.nullcontext():
+        action()
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-def child(case: str, directory: Path, populated: Path, *, trace: bool) -> float:
+def child(case: str, directory: Path, populated: Path, *, trace: bool, extra: list[str]) -> float:
     """Run one case in a fresh process; its peak memory in MB (RSS, or tracemalloc's)."""
     target = directory / f"{case}-{trace}.sqlite3"
-    if case in ("again", "floor-again"):
+    if case.endswith("again"):
         shutil.copy(populated, target)
-    command = [sys.executable, __file__, "--child", case, str(target)]
+    command = [sys.executable, __file__, "--child", case, str(target), *extra]
     if trace:
         command.append("--trace")
     done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -248,18 +277,15 @@ def run_child(case: str, path: str, trace: bool, rows: int) -> None:
     data = workbook(rows)
     database = Database(f"sqlite:///{path}")
     migrate.upgrade(database)
-    if case in ("first", "floor-first"):
+    if not case.endswith("again"):
         membership.add_unit(database, None, "SCJG", "舞钢市市场监督管理局")
     if trace:
         tracemalloc.start()
-    if case == "first":
-        end_to_end(data, database, rows, True)
-    elif case == "again":
-        end_to_end(data, database, rows, False)
-    elif case == "floor-first":
-        floor_first(data, database)
+    route, _, step = case.partition("-")
+    if route == "floor":
+        (floor_first if step == "first" else floor_reimport)(data, database)
     else:
-        floor_reimport(data, database)
+        preview_then_apply(data, database, rows, step == "first", route)
     if trace:
         print(tracemalloc.get_traced_memory()[1] / 2**20)
     else:
@@ -277,104 +303,137 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+Timing = tuple[float, float]  # wall, CPU
+
+
+def one_round(n: int, data: bytes, directory: Path, rows: int) -> dict[str, Timing]:
+    """Every figure and floor once, each on its own database; who goes first turns from
+    round to round, so that none always meets a warmer (or busier) machine."""
+    databases = {name: fresh_database(directory, f"{name}{n}") for name in ("floor", "cli", "chat")}
+    turn = ["floor", "cli", "chat"][n % 3 :] + ["floor", "cli", "chat"][: n % 3]
+    found: dict[str, Timing] = {}
+    for step in ("first", "again"):  # a re-import needs its database's first import
+        for name in turn:
+            database = databases[name]
+            if name == "floor":
+                floor = floor_first if step == "first" else floor_reimport
+                action = functools.partial(floor, data, database)
+            else:
+                action = functools.partial(
+                    preview_then_apply, data, database, rows, step == "first", name
+                )
+            found[f"{name}-{step}"] = timed(action)
+    for database in databases.values():
+        database.dispose()
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch a speed-up off: sieve, early, plan",
+    )
+    parser.add_argument(
+        "--gc-paused",
+        action="store_true",
+        help="no cyclic GC during each figure (what it would buy)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("CASE", "DATABASE"), help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    switch_off(args.without)
+    OPTIONS["gc_paused"] = args.gc_paused
     if args.child:
         run_child(args.child[0], args.child[1], args.trace, args.rows)
         return 0
     data = workbook(args.rows)
-    print(f"workbook: {args.rows} rows, {len(data) / 2**20:.1f} MB")
-    # (wall, cpu) of each round
-    first: list[tuple[float, float]] = []
-    first_floor: list[tuple[float, float]] = []
-    again: list[tuple[float, float]] = []
-    again_floor: list[tuple[float, float]] = []
-    kept_first: list[tuple[float, float]] = []  # the chat's two steps, for the record
-    kept_again: list[tuple[float, float]] = []
+    print(
+        f"workbook: {args.rows} rows, {len(data) / 2**20:.1f} MB; without: {args.without or 'nothing'};"
+        f" gc paused: {args.gc_paused}"
+    )
+    rounds: list[dict[str, Timing]] = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         for n in range(args.rounds):
-            # Alternate which goes first, so neither always meets a warmer machine.
-            database = fresh_database(directory, f"import{n}")
-            floor_db = fresh_database(directory, f"floor{n}")
-            pairs = [
-                (first, functools.partial(end_to_end, data, database, args.rows, True)),
-                (first_floor, functools.partial(floor_first, data, floor_db)),
-            ]
-            for bucket, action in pairs if n % 2 == 0 else reversed(pairs):
-                bucket.append(timed(action))
-            pairs = [
-                (again, functools.partial(end_to_end, data, database, args.rows, False)),
-                (again_floor, functools.partial(floor_reimport, data, database)),
-            ]
-            for bucket, action in pairs if n % 2 == 0 else reversed(pairs):
-                bucket.append(timed(action))
-            # The chat's path (preview kept in the database, applied later by id), on a
-            # database of its own, after the measured pairs.
-            kept_db = fresh_database(directory, f"kept{n}")
-            kept_first.append(
-                timed(functools.partial(end_to_end, data, kept_db, args.rows, True, False))
-            )
-            kept_again.append(
-                timed(functools.partial(end_to_end, data, kept_db, args.rows, False, False))
-            )
-            kept_db.dispose()
-            database.dispose()
-            floor_db.dispose()
+            found = one_round(n, data, directory, args.rows)
+            rounds.append(found)
             print(
-                f"round {n + 1}: first {first[-1][0]:.2f} s (floor {first_floor[-1][0]:.2f} s),"
-                f" re-import {again[-1][0]:.2f} s (floor {again_floor[-1][0]:.2f} s);"
-                f" kept preview: first {kept_first[-1][0]:.2f} s,"
-                f" re-import {kept_again[-1][0]:.2f} s",
+                f"round {n + 1}: " + ", ".join(f"{k} {v[0]:.2f} s" for k, v in found.items()),
                 flush=True,
             )
-        # Memory: each case in a process of its own, so that one case's high-water mark
-        # is not another's. The re-import cases get a copy of a populated database.
-        populated = directory / "populated.sqlite3"
-        database = fresh_database(directory, "populated")
-        end_to_end(data, database, args.rows, True)
-        database.dispose()
-        memory = {
-            case: (
-                child(case, directory, populated, trace=False),
-                child(case, directory, populated, trace=True),
-            )
-            for case in ("first", "floor-first", "again", "floor-again")
-        }
-    lines = [
-        ("first import, 100k entities (preview + apply)", min(first), min(first_floor)),
-        ("re-import, all unchanged (preview + apply)", min(again), min(again_floor)),
-        ("first import, chat's two steps (kept preview)", min(kept_first), min(first_floor)),
-        ("re-import, chat's two steps (kept preview)", min(kept_again), min(again_floor)),
-    ]
+        memory = {} if args.no_memory else measure_memory(directory, data, args)
+    report(rounds, memory)
+    return 0
+
+
+def measure_memory(
+    directory: Path, data: bytes, args: argparse.Namespace
+) -> dict[str, tuple[float, float]]:
+    """Each case in a process of its own, so that one case's high-water mark is not
+    another's; the re-import cases get a copy of a populated database."""
+    populated = directory / "populated.sqlite3"
+    database = fresh_database(directory, "populated")
+    preview_then_apply(data, database, args.rows, True)
+    database.dispose()
+    extra = [f"--rows={args.rows}", *(f"--without={name}" for name in args.without)]
+    return {
+        case: (
+            child(case, directory, populated, trace=False, extra=extra),
+            child(case, directory, populated, trace=True, extra=extra),
+        )
+        for case in (
+            "cli-first",
+            "cli-again",
+            "chat-first",
+            "chat-again",
+            "floor-first",
+            "floor-again",
+        )
+    }
+
+
+def report(rounds: list[dict[str, Timing]], memory: dict[str, tuple[float, float]]) -> None:
     print()
-    print("| benchmark | figure | baseline (same run) | ratio | CPU ratio | target | met? |")
+    print(
+        "| figure | median round: figure / floor | ratio (median) | ratio (best–worst) | CPU ratio (median) | target | met? |"
+    )
     print("|---|---|---|---|---|---|---|")
-    for name, figure, floor in lines:
-        ratio = figure[0] / floor[0]
+    for path, step, name in (
+        ("cli", "first", "first import, command line"),
+        ("cli", "again", "re-import, command line"),
+        ("chat", "first", "first import, chat (apply by id, another engine)"),
+        ("chat", "again", "re-import, chat (apply by id, another engine)"),
+    ):
+        pairs = sorted(
+            ((r[f"{path}-{step}"], r[f"floor-{step}"]) for r in rounds),
+            key=lambda pair: pair[0][0] / pair[1][0],
+        )
+        ratios = [figure[0] / floor[0] for figure, floor in pairs]
+        cpu = sorted(figure[1] / floor[1] for figure, floor in pairs)
+        figure, floor = pairs[len(pairs) // 2]
+        ratio = ratios[len(ratios) // 2]
         met = "met" if ratio <= TARGET else "MISSED"
         print(
-            f"| {name} | {figure[0]:.2f} s (CPU {figure[1]:.2f} s) | {floor[0]:.2f} s"
-            f" (CPU {floor[1]:.2f} s) | {ratio:.2f}× | {figure[1] / floor[1]:.2f}× |"
-            f" ≤ {TARGET:g}× | {met} |"
+            f"| {name} | {figure[0]:.2f} s / {floor[0]:.2f} s | {ratio:.2f}× |"
+            f" {ratios[0]:.2f}–{ratios[-1]:.2f}× | {cpu[len(cpu) // 2]:.2f}× | ≤ {TARGET:g}× | {met} |"
         )
-    for case, name in (("first", "first import"), ("again", "re-import")):
-        (rss, traced), (floor_rss, floor_traced) = memory[case], memory[f"floor-{case}"]
-        for label, mb, base in (
-            ("process RSS peak", rss, floor_rss),
-            ("tracemalloc peak", traced, floor_traced),
-        ):
-            met = "met" if mb <= MEMORY_TARGET_MB else "MISSED"
-            print(
-                f"| peak memory, {name} ({label}) | {mb:.0f} MB | {base:.0f} MB |"
-                f" {mb / base:.2f}× | ≤ {MEMORY_TARGET_MB} MB | {met} |"
-            )
-    return 0
+    for case in ("cli-first", "cli-again", "chat-first", "chat-again"):
+        if case not in memory:
+            continue
+        (rss, traced) = memory[case]
+        (floor_rss, floor_traced) = memory[f"floor-{case.partition('-')[2]}"]
+        met = "met" if rss <= MEMORY_TARGET_MB else "MISSED"
+        print(
+            f"| peak memory, {case}: RSS / tracemalloc | {rss:.0f} MB / {traced:.0f} MB |"
+            f" floor {floor_rss:.0f} MB / {floor_traced:.0f} MB | | | ≤ {MEMORY_TARGET_MB} MB RSS | {met} |"
+        )
 
 
 if __name__ == "__main__":

@@ -164,9 +164,9 @@ def cmd_import(env: Env, args: argparse.Namespace) -> int:
 
 
 def _preview(env: Env, args: argparse.Namespace, path: Path, data: bytes) -> imports.ImportPreview:
-    """An .xlsx is checked before it is parsed and read here, its rows handed to apply in
-    memory; an .xls, .xlsb or .ods is read in a child process with a memory budget and a
-    time limit (nothing measures its used range first), and kept for apply by id."""
+    """An .xlsx is checked before it is parsed and read here; an .xls, .xlsb or .ods is
+    read in a child process with a memory budget and a time limit (nothing measures its
+    used range first). Either way the preview is kept, for apply by id."""
     t = env.t
     if uploads.parsed_unchecked(data):
         upload = uploads.Upload(
@@ -199,8 +199,7 @@ def _preview(env: Env, args: argparse.Namespace, path: Path, data: bytes) -> imp
         today=env.today,
         describe=lambda p: reason(t, p.reason, p.params),
         headings=headings(t),
-        store=not args.dry_run,
-        hand_over=not args.dry_run,  # applied (or discarded) right below
+        store=not args.dry_run,  # kept, then applied (or discarded) by id right below
     )
 
 
@@ -232,7 +231,6 @@ def _apply_or_not(
             env.now,
             apply_valid=args.apply_valid,
             confirm_mass_deactivation=args.confirm_deactivation,
-            hand_over=preview.hand_over,
         )
     except imports.ImportRefused as exc:
         return t._(exc.message, **exc.params)

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from bot.domain.registers.validation import Register
 from bot.services.registers import imports
-from bot.services.registers.import_rows import RowPacker, unpack_rows
+from bot.services.registers.import_rows import Prepared, Preparer, RowPacker, unpack_rows
 from storage.db import Database
 from storage.xlsx_read import ReadResult, ReadRow, read_register
 from tests.support.registers import (
@@ -26,7 +26,6 @@ from tests.support.registers import (
     preview,
     rows_of,
     setup_units,
-    snapshot,
 )
 
 
@@ -36,40 +35,47 @@ def units(db: Database) -> Database:
     return db
 
 
-def test_unchanged_rows_keep_only_their_keys(units: Database) -> None:
+def test_unchanged_rows_keep_only_their_keys(
+    units: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rows = entity_rows(6)
     load(units, book([ENTITY_HEADER, *rows]))
     rows[2][4] = "13912345678"  # one changed phone
-    handed = preview(units, book([ENTITY_HEADER, *rows]), hand_over=True)
-    assert handed.counts == imports.ImportCounts(changed=1, unchanged=5)
-    assert handed.hand_over is not None
-    kept = {r.row: r for r in handed.hand_over.rows}
-    assert kept[4].same_as is None and kept[4].values["phone"] == "13912345678"
-    unchanged = [r for r in kept.values() if r.same_as is not None]
+    prepared: list[Prepared] = []
+    finish = Preparer.finish
+
+    def kept_rows(self: Preparer) -> Prepared:
+        prepared.append(finish(self))
+        return prepared[-1]
+
+    monkeypatch.setattr(Preparer, "finish", kept_rows)
+    kept = preview(units, book([ENTITY_HEADER, *rows]))
+    assert kept.counts == imports.ImportCounts(changed=1, unchanged=5)
+    by_row = {r.row: r for r in prepared[0].rows}
+    assert by_row[4].same_as is None and by_row[4].values["phone"] == "13912345678"
+    unchanged = [r for r in by_row.values() if r.same_as is not None]
     assert len(unchanged) == 5
     assert all(set(r.values) <= {"uscc", "local_no", "name"} for r in unchanged)
-    result = imports.apply_import(
-        units, None, handed.import_id or 0, NOW, hand_over=handed.hand_over
-    )
+    result = imports.apply_import(units, None, kept.import_id or 0, NOW)
     assert result.counts == imports.ImportCounts(changed=1, unchanged=5) and result.logged == 1
     assert rows_of(units, "SELECT phone FROM unit_entities WHERE phone = '13912345678'") == [
         ("13912345678",)
     ]
 
 
-def test_a_handed_over_preview_of_kept_keys_is_refused_when_the_directory_changed(
+def test_a_preview_of_unchanged_rows_applies_after_the_directory_changed(
     units: Database,
 ) -> None:
+    """The sieve keeps only the keys of unchanged rows in memory, but the kept preview
+    holds them whole: when the directory changed meanwhile, apply diffs them again."""
     rows = entity_rows(4)
     load(units, book([ENTITY_HEADER, *rows]))
-    handed = preview(units, book([ENTITY_HEADER, *rows]), hand_over=True)
+    kept = preview(units, book([ENTITY_HEADER, *rows]))
     rows[0][2] = "王五"
     load(units, book([ENTITY_HEADER, rows[0]]))  # meanwhile
-    before = snapshot(units)
-    with pytest.raises(imports.ImportRefused) as refused:
-        imports.apply_import(units, None, handed.import_id or 0, NOW, hand_over=handed.hand_over)
-    assert refused.value.code == "changed_since"
-    assert snapshot(units) == before
+    result = imports.apply_import(units, None, kept.import_id or 0, NOW)
+    assert result.counts == imports.ImportCounts(changed=1, unchanged=3)
+    assert rows_of(units, "SELECT count(*) FROM entities WHERE legal_rep = '王五'") == [(0,)]
 
 
 def test_a_kept_preview_packs_every_row_whole_and_diffs_again_at_apply(units: Database) -> None:
@@ -89,10 +95,16 @@ def test_a_reimport_with_other_columns_than_last_time(units: Database) -> None:
     rows = entity_rows(3)
     load(units, book([ENTITY_HEADER, *rows]))
     fewer = [ENTITY_HEADER[:3], *[r[:3] for r in rows]]  # the guess (six columns) is wrong
-    again = preview(units, book(fewer), hand_over=True)
+    again = preview(
+        units,
+        book(fewer),
+    )
     assert again.counts == imports.ImportCounts(unchanged=3)
     fewer[1][2] = "赵六"
-    again = preview(units, book(fewer), hand_over=True)
+    again = preview(
+        units,
+        book(fewer),
+    )
     assert again.counts == imports.ImportCounts(changed=1, unchanged=2)
 
 
@@ -150,7 +162,10 @@ def test_rows_packed_in_the_first_format_still_unpack() -> None:
 def test_entities_of_another_unit_are_not_compared_by_digest(units: Database) -> None:
     rows = entity_rows(3)
     load(units, book([ENTITY_HEADER, *rows]), unit="SWJ")
-    first = preview(units, book([ENTITY_HEADER, *rows]), hand_over=True)
+    first = preview(
+        units,
+        book([ENTITY_HEADER, *rows]),
+    )
     assert first.counts == imports.ImportCounts(new=3)  # views of known entities
-    imports.apply_import(units, None, first.import_id or 0, NOW, hand_over=first.hand_over)
+    imports.apply_import(units, None, first.import_id or 0, NOW)
     assert count(units, "entities") == 3 and count(units, "unit_entities") == 6

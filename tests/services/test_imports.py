@@ -149,34 +149,28 @@ def test_counts_errors_as_rows_and_the_report_lists_every_problem(units: Databas
     assert listing.max_row == 4  # header + three problems
 
 
-def test_a_preview_handed_over_applies_in_the_same_process_and_is_not_kept(
-    units: Database,
-) -> None:
-    handed = preview(units, entities_book(3), hand_over=True)
-    assert handed.hand_over is not None and handed.hand_over.import_id == handed.import_id
-    assert rows_of(units, "SELECT status, rows IS NULL FROM imports") == [("preview", True)]
-    result = imports.apply_import(
-        units, None, handed.import_id or 0, NOW, hand_over=handed.hand_over
-    )
+def test_a_kept_preview_is_applied_by_id_from_its_plan(units: Database) -> None:
+    kept = preview(units, entities_book(3))
+    assert rows_of(units, "SELECT status, rows IS NULL FROM imports") == [("preview", False)]
+    result = imports.apply_import(units, None, kept.import_id or 0, NOW)
     assert result.counts == imports.ImportCounts(new=3) and result.logged == 3
     assert count(units, "entities") == 3
-    # Applied by id without its rows (another process, or later): refused, nothing written.
-    later = preview(units, entities_book(5), hand_over=True)
+    # A preview whose rows are gone (expired, discarded) is refused, nothing written.
+    later = preview(units, entities_book(5))
+    imports.expire_previews(units, NOW + timedelta(hours=24))
     with pytest.raises(imports.ImportRefused) as refused:
         imports.apply_import(units, None, later.import_id or 0, NOW)
-    assert refused.value.code == "expired" and "not kept" in refused.value.message
+    assert refused.value.code == "expired"
     assert count(units, "entities") == 3
 
 
-def test_a_handed_over_preview_diffs_again_when_the_directory_changed(units: Database) -> None:
+def test_a_kept_preview_diffs_again_when_the_directory_changed(units: Database) -> None:
     data = book([ENTITY_HEADER, ["舞钢市测试有限公司0", uscc(0), "张0", "", "", "B"]])
-    handed = preview(units, data, hand_over=True)
-    assert handed.counts.new == 1
+    kept = preview(units, data)
+    assert kept.counts.new == 1
     # Meanwhile another unit brings in the same entity: apply links to it, not a second one.
     load(units, entities_book(1), unit="SWJ")
-    result = imports.apply_import(
-        units, None, handed.import_id or 0, NOW, hand_over=handed.hand_over
-    )
+    result = imports.apply_import(units, None, kept.import_id or 0, NOW)
     assert result.counts.new == 1
     assert count(units, "entities") == 1 and count(units, "unit_entities") == 2
     assert changes(units)[-1].after["new_entity"] is False  # type: ignore[index]

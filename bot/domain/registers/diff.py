@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
 
 from bot.domain.registers.brief import Sieve, completed
 from bot.domain.registers.keys import KeyIndex, candidates, protected
@@ -78,6 +77,7 @@ __all__ = [
     "Mode",
     "Record",
     "Sieve",
+    "created_values",
     "diff",
     "record_key",
     "values_digest",
@@ -103,15 +103,12 @@ def diff(
     known: Mapping[str, KnownEntity] | None = None,
     taken: Mapping[str, str] | None = None,
     *,
-    detail: bool = True,
     brief: Brief | None = None,
 ) -> Diff:
     """The changes ``rows`` make to ``records`` (the unit's directory, active or not).
 
     ``known``: entities outside the directory by USCC (for the rows' USCCs the directory
     lacks). ``taken``: certificate numbers held by other units' inspectors -> that unit.
-    ``detail=False``: a preview only counts, so each new record is one shared placeholder
-    instead of its values (a 100k-row first import need not copy 100k rows to count them).
     ``brief``: some records are brief (a large directory read for a re-import); the diff
     has the ones it must compare read whole, and a brief one left is one its row leaves
     as it is.
@@ -129,7 +126,7 @@ def diff(
         matcher.take(row)
     plans = matcher.plans
     _block_conflicts(register, mode, plans, records, taken, result)
-    _changes(register, mode, plans, result, detail)
+    _changes(register, mode, plans, result)
     if mode == "replace":
         kept = {p.record.id for p in plans if p.record is not None} | matcher.kept_for_errors
         for record in records:
@@ -302,12 +299,7 @@ def _keeps(plan: _Plan, key: str) -> bool:
     return plan.row.values.get(key) in (None, plan.record.values.get(key))
 
 
-_COUNTED: Final = Change(None, None, {}, {})
-
-
-def _changes(
-    register: Register, mode: Mode, plans: list[_Plan], result: Diff, detail: bool
-) -> None:
+def _changes(register: Register, mode: Mode, plans: list[_Plan], result: Diff) -> None:
     stored = frozenset(STORED[register])
     facts = frozenset(ENTITY_FACTS) if register is Register.ENTITIES else frozenset()
     defaults = NEW_DEFAULTS[register]
@@ -319,9 +311,6 @@ def _changes(
             continue
         values = row.values
         record = plan.record
-        if record is None and not detail:
-            result.new.append(_COUNTED)
-            continue
         if record is None:
             after = _created(register, values, stored, defaults)
             before: dict[str, object] = {}
@@ -356,6 +345,11 @@ def _changes(
             result.changed.append(Change(row.row, record, before, after))
         else:
             result.unchanged.append(row.row)
+
+
+def created_values(register: Register, values: Mapping[str, object]) -> Mapping[str, object]:
+    """The values a row creates its new record with (apply of a kept plan: no diff)."""
+    return _created(register, values, frozenset(STORED[register]), NEW_DEFAULTS[register])
 
 
 def _created(

@@ -20,7 +20,17 @@ import orjson
 
 from bot.domain.cells import CellValue
 from bot.domain.registers import cells as register_cells
-from bot.domain.registers.diff import STORED, ImportRow, Sieve
+from bot.domain.registers.diff import (
+    BRIEF_FIELDS,
+    STORED,
+    Change,
+    Diff,
+    ImportRow,
+    KnownEntity,
+    Record,
+    Sieve,
+    created_values,
+)
 from bot.domain.registers.validation import (
     TOO_LONG,
     FieldKind,
@@ -390,6 +400,88 @@ def unpack_rows(data: bytes) -> list[ImportRow]:
         is_blocked = bool(line[1]) if first == 2 else line[0] in blocked
         rows.append(ImportRow(line[0], values, is_blocked))
     return rows
+
+
+# --- the plan -------------------------------------------------------------------------------
+#
+# A kept preview's bytes are two zlib streams: its rows (above), then its plan. Apply by id
+# reads the plan and, while the directory's fingerprint is the one the preview's diff saw
+# (kept in the preview's counts), writes it as it is: the changes come from the plan and the rows of new records from the
+# rows, with no second diff. A preview kept before plans existed has the rows alone.
+
+
+@dataclass(frozen=True)
+class KeptPlan:
+    """What a preview's diff decided, as apply needs it."""
+
+    new: list[int]  # rows that create a record, in file order
+    links: dict[int, Change]  # those of them that are new views of known entities
+    changed: list[Change]
+    deactivated: list[Change]
+
+    def changes(self, register: Register, rows: Sequence[ImportRow]) -> list[Change]:
+        """The diff's changes again, in its order: ``rows`` give the new records' values
+        (they may be all the rows, or none when nothing is new)."""
+        values = {r.row: r.values for r in rows} if self.new else {}
+        new = [
+            self.links.get(row) or Change(row, None, {}, created_values(register, values[row]))
+            for row in self.new
+        ]
+        return [*new, *self.changed, *self.deactivated]
+
+
+def pack_plan(register: Register, result: Diff) -> bytes:
+    """The plan as the second stream of a kept preview's bytes."""
+    brief = BRIEF_FIELDS[register]
+
+    def record(r: Record | None) -> list[object] | None:
+        if r is None:
+            return None
+        return [r.id, {k: r.values.get(k) for k in brief}, r.active, r.entity_id, r.shared]
+
+    def change(c: Change) -> list[object]:
+        link = c.link
+        known = None if link is None else [link.entity_id, {k: link.values.get(k) for k in brief}]
+        return [c.row, record(c.record), known, c.before, c.after]
+
+    body = {
+        "new": [c.row for c in result.new],
+        "links": [change(c) for c in result.new if c.link is not None],
+        "changed": [change(c) for c in result.changed],
+        "deactivated": [change(c) for c in result.deactivated],
+    }
+    return zlib.compress(orjson.dumps(body, default=_json_default), 1)
+
+
+def unpack_plan(data: bytes) -> KeptPlan | None:
+    """The plan kept after the rows (None: a preview kept before plans existed)."""
+    stream = zlib.decompressobj()
+    stream.decompress(data)  # the rows: passed over
+    if not stream.unused_data:
+        return None
+    body = orjson.loads(zlib.decompress(stream.unused_data))
+    links = [_change(line) for line in body["links"]]
+    return KeptPlan(
+        new=body["new"],
+        links={c.row: c for c in links if c.row is not None},
+        changed=[_change(line) for line in body["changed"]],
+        deactivated=[_change(line) for line in body["deactivated"]],
+    )
+
+
+def _change(line: list[Any]) -> Change:
+    row, record, known, before, after = line
+    return Change(
+        row,
+        None if record is None else Record(record[0], record[1], record[2], record[3], record[4]),
+        _domain_values(before),
+        _domain_values(after),
+        None if known is None else KnownEntity(known[0], known[1]),
+    )
+
+
+def _domain_values(values: Mapping[str, object]) -> dict[str, object]:
+    return {k: _from_json(k, v) for k, v in values.items()}
 
 
 def pack_problems(problems: Sequence[ProblemInfo]) -> list[dict[str, Any]]:

@@ -118,7 +118,6 @@ def diff_now(
     unit_id: int,
     rows: Sequence[ImportRow],
     *,
-    detail: bool = True,
     directory: Directory | None = None,
 ) -> Diff:
     """The diff against the directory as it is in this session (``directory``: read
@@ -149,7 +148,7 @@ def diff_now(
         certs = {c for r in rows if isinstance(c := r.values.get("cert_no"), str) and c}
         if certs:
             taken = repo.taken_cert_nos(session, unit_id, certs)
-    return diff(register, mode, rows, records, known, taken, detail=detail, brief=brief)
+    return diff(register, mode, rows, records, known, taken, brief=brief)
 
 
 def _brief_fields(register: Register, rows: Sequence[ImportRow]) -> tuple[str, ...] | None:

@@ -1,47 +1,49 @@
-"""Importing a directory from a spreadsheet: preview, then apply (or discard).
+"""Importing a directory from a spreadsheet, one use case for the command line and the chat:
+read → validate → diff → keep a preview → apply (or discard).
 
 The preview reads and validates the whole file, diffs it against the unit's directory,
-and keeps the result (counts, problems, the error report, the normalised rows) in an
-``imports`` row that expires after 24 hours; nothing else is written. Apply
-(bot.services.registers.import_apply, re-exported here) diffs the kept rows again, against the
-directory as it is at that moment, and writes every change with its change log row
-(record_changes) and one audit entry, in one unit of work. Undo is in
+and keeps the result in an ``imports`` row that expires after 24 hours: counts, problems,
+the error report, the normalised rows and the diff's plan (which rows are new, which
+records change and how, which are deactivated), with the directory's fingerprint; nothing
+else is written. Apply (bot.services.registers.import_apply, re-exported here) takes the
+preview by id — at once (``dsr import``) or hours later in another process (the chat) — and
+writes the plan as it is while the directory is as the preview saw it, or diffs the kept
+rows again against the directory as it is then. Undo is in
 bot.services.registers.import_undo.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.registers.diff import Mode, Sieve
+from bot.domain.registers.diff import Diff, ImportRow, Mode, Sieve
 from bot.domain.registers.validation import Finding, Problem, Register
-from bot.i18n import N_
 from bot.services.errors import ServiceError
 from bot.services.people.membership import require_unit_access, unit_for
 from bot.services.people.profiles import Profile
 from bot.services.registers.import_apply import (
     MASS_DEACTIVATION,
     ApplyResult,
-    HandOver,
     apply_import,
     check_open,
+    missing_import,
 )
 from bot.services.registers.import_rows import (
     Preparer,
     ProblemInfo,
     locate,
     ordered,
+    pack_plan,
     pack_problems,
     report_rows,
-    unpack_problems,
 )
 from bot.services.registers.import_support import (
     Directory,
@@ -54,19 +56,28 @@ from bot.services.registers.import_support import (
     read_directory,
     register_of,
 )
-from storage.bulk import gc_paused
 from storage.db import Database, reading
 from storage.models import Import
-from storage.xlsx_read import UnusableFile, read_register
+from storage.xlsx_read import ReadResult, UnusableFile, read_register
 from storage.xlsx_write import ReportHeadings, error_report
 
 PREVIEW_HOURS: Final = 24
 NO_ROWS: Final = "file.no_rows"
 
+# The speed-ups that pay for themselves (bench/bench_import.py measures each by switching
+# it off with --without; bench/README.md has the figures). False: the plain way.
+#
+# A re-import's rows that leave their record exactly as it is keep only their keys
+# (brief records and the Sieve; bot.domain.registers.brief), and the entity directory is
+# read brief: SHARE-SIEVE of the re-import's time, and the memory target.
+SIEVE = True
+# The entity directory is read on a second thread while calamine parses the sheet (it
+# lets go of the GIL): SHARE-EARLY of the re-import's time.
+READ_DIRECTORY_EARLY = True
+
 __all__ = [
     "MASS_DEACTIVATION",
     "ApplyResult",
-    "HandOver",
     "ImportCounts",
     "ImportPreview",
     "ImportRefused",
@@ -74,10 +85,8 @@ __all__ = [
     "UnusableUpload",
     "apply_import",
     "discard_import",
-    "error_report_of",
     "expire_previews",
     "preview_import",
-    "problems_of",
     "register_of",
 ]
 
@@ -99,9 +108,6 @@ class ImportPreview:
     ignored_columns: tuple[tuple[str, str], ...]  # (letter, header) of unknown columns
     report: bytes | None  # the error report .xlsx (None: no problems at all)
     expires_at: datetime
-    # With ``hand_over=True``: the validated rows and their diff, for an apply in this
-    # process (apply_import(..., hand_over=preview.hand_over)).
-    hand_over: HandOver | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> tuple[ProblemInfo, ...]:
@@ -110,6 +116,30 @@ class ImportPreview:
     @property
     def warnings(self) -> tuple[ProblemInfo, ...]:
         return tuple(p for p in self.problems if p.severity == "warning")
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The directory an upload goes to."""
+
+    register: Register
+    mode: Mode
+    unit_id: int
+    unit_code: str
+    last_fields: tuple[str, ...] | None  # the fields of the unit's last import of it
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """An upload read, validated and diffed."""
+
+    read: ReadResult
+    rows: list[ImportRow]
+    findings: list[Finding]  # the reader's, validation's, duplicates and the diff's
+    diff: Diff
+    fingerprint: list[object]  # the directory's, as the diff saw it
+    fields: tuple[str, ...] | None  # the file's fields (entities), for the next guess
+    packed: bytes | None  # the rows and the plan, to keep
 
 
 # --- preview --------------------------------------------------------------------------------
@@ -130,161 +160,150 @@ def preview_import(
     describe: Callable[[Problem], str] | None = None,
     headings: ReportHeadings | None = None,
     store: bool = True,
-    hand_over: bool = False,
 ) -> ImportPreview:
     """Read, validate and diff an upload; keep it as a preview (status ``preview``).
 
-    Raises ``UnusableUpload`` for a file that cannot be read as this directory (nothing is
-    written then). ``describe``/``headings`` put the error report in the reader's
-    language (by default English sentences under Chinese headings). ``store=False``: a dry
-    run, nothing is kept.
+    ``today``: the office's date (its time zone is the caller's setting). Raises
+    ``UnusableUpload`` for a file that cannot be read as this directory (nothing is written
+    then). ``describe``/``headings`` put the error report in the reader's language (by
+    default English sentences under Chinese headings). ``store=False``: a dry run, nothing
+    is kept."""
+    target = _target(database, actor, unit_code, register_of(kind), mode_of(mode))
+    checked = _check(database, target, data, file_name, today, pack=store)
+    problems = ordered([locate(checked.read, f) for f in checked.findings])
+    warnings = sum(1 for p in problems if p.severity == "warning")
+    counts = counts_of(checked.diff, checked.rows, warnings)
+    report = _error_report(checked, describe, headings)
+    expires = now + timedelta(hours=PREVIEW_HOURS)
+    import_id = None
+    if store:
+        row = _import_row(target, checked, counts, problems, report, now)
+        row.sha256 = hashlib.sha256(data).hexdigest()
+        row.file_name, row.source = file_name[:300], source[:16]
+        row.created_by = actor.user_id if actor is not None else None
+        import_id = _keep(database, row)
+    share = checked.diff.deactivation_share
+    return ImportPreview(
+        import_id=import_id,
+        unit_code=target.unit_code,
+        kind=target.register.value,
+        mode=target.mode,
+        file_name=file_name,
+        sheet=checked.read.sheet,
+        header_row=checked.read.header_row,
+        counts=counts,
+        problems=tuple(problems),
+        cleared=tuple(sorted(checked.diff.cleared.items())),
+        deactivation_share=share,
+        needs_confirmation=target.mode == "replace" and share > MASS_DEACTIVATION,
+        ignored_columns=tuple(checked.read.ignored_columns),
+        report=report,
+        expires_at=expires,
+    )
 
-    ``hand_over=True`` (the command line, which applies or discards at once): the preview
-    keeps its rows in memory, for this process's apply, instead of in the database: a
-    100k-row file is neither packed nor unpacked, and apply need not diff again unless the
-    directory changed in between. Applied later by id, such a preview is refused.
-    """
-    register = register_of(kind)
-    import_mode = mode_of(mode)
+
+def _target(
+    database: Database, actor: Profile | None, unit_code: str, register: Register, mode: Mode
+) -> _Target:
     with reading(database) as session:
         unit = unit_for(session, actor, unit_code)
-        unit_id, code = unit.id, unit.code
-        guess = _last_fields(session, register, unit_id)
-    store_rows = store and not hand_over
-    with gc_paused(), ThreadPoolExecutor(max_workers=1) as background:
-        directories = _Directories(database, register, import_mode, unit_id, guess, background)
-        preparer = Preparer(register, today, sieve=directories.sieve, pack=store_rows)
+        return _Target(register, mode, unit.id, unit.code, _last_fields(session, register, unit.id))
+
+
+def _check(
+    database: Database, target: _Target, data: bytes, file_name: str, today: date, *, pack: bool
+) -> _Checked:
+    """Read and validate the rows (the directory read meanwhile, when that pays), then
+    diff them against the directory."""
+    with ThreadPoolExecutor(max_workers=1) as background:
+        directories = _Directories(database, target, background)
+        sieve = directories.sieve if SIEVE else None
+        preparer = Preparer(target.register, today, sieve=sieve, pack=pack)
         try:
-            read = read_register(data, file_name, register, preparer)
+            read = read_register(data, file_name, target.register, preparer)
         except UnusableFile as exc:
             raise UnusableUpload(exc.reason, dict(exc.params)) from None
         if not preparer.rows_seen:
             raise UnusableUpload(NO_ROWS, {"sheet": read.sheet, "row": str(read.header_row)})
         prepared = preparer.finish()
-        with reading(database) as session:
-            directory = directories.read or read_directory(
-                session, register, import_mode, unit_id, None
-            )
-            stamp = directory.stamp
-            result = diff_now(
-                session,
-                register,
-                import_mode,
-                unit_id,
-                prepared.rows,
-                detail=hand_over,
-                directory=directory,
-            )
-        del directory
-        directories.read = None
-        findings: list[Finding] = prepared.findings + result.problems
-        problems = ordered([locate(read, f) for f in findings])
-        warnings = sum(1 for p in problems if p.severity == "warning")
-        counts = counts_of(result, prepared.rows, warnings)
-        report = None
-        if findings:
-            report_rows(read, prepared.rows, findings)
-            report = (
-                error_report(read, findings, describe=describe, headings=headings)
-                if describe is not None
-                else error_report(read, findings, headings=headings)
-            )
-        packed = prepared.packed
-    needs_confirmation = import_mode == "replace" and result.deactivation_share > MASS_DEACTIVATION
-    expires = now + timedelta(hours=PREVIEW_HOURS)
-    import_id = None
-    if store:
-        import_id = _keep(
-            database,
-            actor,
-            unit_id,
-            register,
-            import_mode,
-            file_name,
-            data,
-            read.sheet,
-            counts.as_json()
-            | {
-                "deactivation_share": result.deactivation_share,
-                "header_row": read.header_row,
-                "cleared": result.cleared,
-                "changes": len(result.changes),
-                "fingerprint": stamp,
-                "fields": list(directories.fields or ()),
-                "ignored_columns": [list(pair) for pair in read.ignored_columns],
-            },
-            problems,
-            packed,
-            report,
-            source,
-            now,
-            expires,
+        directory = directories.taken()
+    with reading(database) as session:
+        if directory is None:
+            directory = read_directory(session, target.register, target.mode, target.unit_id, None)
+        result = diff_now(
+            session,
+            target.register,
+            target.mode,
+            target.unit_id,
+            prepared.rows,
+            directory=directory,
         )
-    handed = None
-    if hand_over and import_id is not None:
-        handed = HandOver(import_id, prepared.rows, result, stamp)
-    return ImportPreview(
-        import_id=import_id,
-        unit_code=code,
-        kind=register.value,
-        mode=import_mode,
-        file_name=file_name,
-        sheet=read.sheet,
-        header_row=read.header_row,
-        counts=counts,
-        problems=tuple(problems),
-        cleared=tuple(sorted(result.cleared.items())),
-        deactivation_share=result.deactivation_share,
-        needs_confirmation=needs_confirmation,
-        ignored_columns=tuple(read.ignored_columns),
-        report=report,
-        expires_at=expires,
-        hand_over=handed,
+    packed = None
+    if prepared.packed is not None:
+        packed = prepared.packed + pack_plan(target.register, result)
+    return _Checked(
+        read,
+        prepared.rows,
+        prepared.findings + result.problems,
+        result,
+        directory.stamp,
+        directories.fields,
+        packed,
     )
 
 
-class _Directories:
-    """The entity directory, brief over the file's fields, for the Preparer's sieve. A
-    re-import's is read while calamine parses the sheet (it lets go of the GIL), over
-    the fields of the unit's last import (a re-import's file looks like the last one);
-    when the file's fields turn out otherwise, it is read again over them."""
+def _error_report(
+    checked: _Checked,
+    describe: Callable[[Problem], str] | None,
+    headings: ReportHeadings | None,
+) -> bytes | None:
+    if not checked.findings:
+        return None
+    read, findings = checked.read, checked.findings
+    report_rows(read, checked.rows, findings)
+    if describe is None:
+        return error_report(read, findings, headings=headings)
+    return error_report(read, findings, describe=describe, headings=headings)
 
-    def __init__(
-        self,
-        database: Database,
-        register: Register,
-        mode: Mode,
-        unit_id: int,
-        guess: tuple[str, ...] | None,
-        background: ThreadPoolExecutor,
-    ) -> None:
-        self._args = (database, register, mode, unit_id)
-        self._register = register
-        self._guess = guess
+
+class _Directories:
+    """The entity directory for the Preparer's sieve: brief, over the file's fields. A
+    re-import's is read while calamine parses the sheet, over the fields of the unit's
+    last import (a re-import's file looks like the last one); when the file's fields turn
+    out otherwise, it is read again over them."""
+
+    def __init__(self, database: Database, target: _Target, background: ThreadPoolExecutor):
+        self._database = database
+        self._target = target
         self._early: Future[Directory] | None = None
-        if register is Register.ENTITIES and guess is not None:
-            self._early = background.submit(self._load, guess)
-        self.read: Directory | None = None
+        if self._brief() and target.last_fields is not None and READ_DIRECTORY_EARLY:
+            self._early = background.submit(self._load, target.last_fields)
+        self._read: Directory | None = None
         self.fields: tuple[str, ...] | None = None
 
-    def _load(self, fields: tuple[str, ...] | None) -> Directory:
-        database, register, mode, unit_id = self._args
-        with reading(database) as session:
-            return read_directory(session, register, mode, unit_id, fields)
+    def _brief(self) -> bool:
+        return SIEVE and self._target.register is Register.ENTITIES
+
+    def _load(self, fields: tuple[str, ...]) -> Directory:
+        t = self._target
+        with reading(self._database) as session:
+            return read_directory(session, t.register, t.mode, t.unit_id, fields)
 
     def sieve(self, fields: tuple[str, ...]) -> Sieve | None:
-        register = self._register
-        if register is not Register.ENTITIES:
+        """Called once the file's fields are known (Preparer.start)."""
+        self.fields = fields
+        if not self._brief():
             return None
-        early, self._early = self._early, None
-        found = early.result() if early is not None else None
-        early = None
-        if found is None or fields != self._guess:
-            found = None  # a wrong guess: its records go before the right ones come
-            found = self._load(fields)
-        self.read, self.fields = found, fields
+        early = self._early.result() if self._early is not None else None
+        self._read = early if early is not None and early.fields == fields else self._load(fields)
         # An empty directory (a first import) has no record a row could leave as it is.
-        return Sieve(register, found.records, fields) if found.records else None
+        records = self._read.records
+        return Sieve(self._target.register, records, fields) if records else None
+
+    def taken(self) -> Directory | None:
+        """The directory read for the sieve, if any (the diff's then)."""
+        found, self._read = self._read, None
+        return found
 
 
 def _last_fields(session: Session, register: Register, unit_id: int) -> tuple[str, ...] | None:
@@ -299,42 +318,44 @@ def _last_fields(session: Session, register: Register, unit_id: int) -> tuple[st
     return tuple(fields) if isinstance(fields, list) and fields else None
 
 
-def _keep(
-    database: Database,
-    actor: Profile | None,
-    unit_id: int,
-    register: Register,
-    mode: Mode,
-    file_name: str,
-    data: bytes,
-    sheet: str,
-    counts: dict[str, object],
-    problems: Sequence[ProblemInfo],
-    packed: bytes | None,
+def _import_row(
+    target: _Target,
+    checked: _Checked,
+    counts: ImportCounts,
+    problems: list[ProblemInfo],
     report: bytes | None,
-    source: str,
     now: datetime,
-    expires: datetime,
-) -> int:
+) -> Import:
+    """The preview's row (who and what file: the caller's to fill in)."""
+    result, read = checked.diff, checked.read
+    return Import(
+        unit_id=target.unit_id,
+        kind=target.register.value,
+        mode=target.mode,
+        sheet=read.sheet[:100],
+        counts=counts.as_json()
+        | {
+            "deactivation_share": result.deactivation_share,
+            "active_before": result.active_before,
+            "header_row": read.header_row,
+            "cleared": result.cleared,
+            "changes": len(result.changes),
+            "fingerprint": checked.fingerprint,
+            "fields": list(checked.fields or ()),
+            "ignored_columns": [list(pair) for pair in read.ignored_columns],
+        },
+        problems=pack_problems(problems),
+        rows=checked.packed,
+        error_report=report,
+        status="preview",
+        created_at=now,
+        expires_at=now + timedelta(hours=PREVIEW_HOURS),
+    )
+
+
+def _keep(database: Database, row: Import) -> int:
     """Keep a preview: the only row a preview writes."""
     with database.unit_of_work() as uow:
-        row = Import(
-            unit_id=unit_id,
-            kind=register.value,
-            mode=mode,
-            file_name=file_name[:300],
-            sha256=hashlib.sha256(data).hexdigest(),
-            sheet=sheet[:100],
-            counts=counts,
-            problems=pack_problems(problems),
-            rows=packed,
-            error_report=report,
-            status="preview",
-            source=source[:16],
-            created_by=actor.user_id if actor is not None else None,
-            created_at=now,
-            expires_at=expires,
-        )
         uow.session.add(row)
         uow.flush()
         import_id = row.id
@@ -342,30 +363,12 @@ def _keep(
     return import_id
 
 
-def error_report_of(database: Database, actor: Profile | None, import_id: int) -> bytes | None:
-    """The error report .xlsx kept with a preview (None when the file had no problems)."""
-    with reading(database) as session:
-        row = _import(session, actor, import_id)
-        return row.error_report
-
-
-def problems_of(database: Database, actor: Profile | None, import_id: int) -> list[ProblemInfo]:
-    with reading(database) as session:
-        return unpack_problems(_import(session, actor, import_id).problems)
-
-
-def _import(session: Session, actor: Profile | None, import_id: int) -> Import:
-    row = session.get(Import, import_id)
-    if row is None:
-        raise ServiceError(N_("There is no import {id}."), id=import_id)
-    if actor is not None:
-        require_unit_access(actor, row.unit_id)
-    return row
+# --- expire and discard ---------------------------------------------------------------------
 
 
 def expire_previews(database: Database, now: datetime) -> int:
-    """Mark the previews older than 24 hours expired and forget their rows (a job's work);
-    the number expired."""
+    """Mark the previews older than 24 hours expired and forget their rows (the maintenance
+    job's work, bot/jobs/maintenance.py); the number expired."""
     with database.unit_of_work() as uow:
         result = uow.session.execute(
             update(Import)
@@ -385,7 +388,7 @@ def discard_import(
             select(Import).where(Import.id == import_id).with_for_update()
         ).scalar_one_or_none()
         if row is None:
-            raise ServiceError(N_("There is no import {id}."), id=import_id)
+            raise missing_import(import_id)
         if actor is not None:
             require_unit_access(actor, row.unit_id)
         check_open(row)
