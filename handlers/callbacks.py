@@ -135,6 +135,14 @@ CONFLICT_OK = Button("conf.ok")
 CONFLICT_NO = Button("conf.no")
 CONFLICT_WITHDRAW = Button("conf.del", (("conflict", "int"),))
 
+# Assignments and recusal (handlers/assignments/). The services put these on the notices
+# they write (bot/services/outbox.py builds the same data, since services cannot import
+# this module; tests/unit/test_notice_buttons.py checks that the two agree).
+ASSIGNMENT_ACK = Button("as.ack", (("member", "int"),))
+RECUSAL_ASK = Button("as.rec", (("member", "int"),))
+RECUSAL_APPROVE = Button("rec.ok", (("member", "int"),))
+RECUSAL_REFUSE = Button("rec.no", (("member", "int"),))
+
 # What someone who has not joined may press: choosing their language.
 GUEST_BUTTONS: Final = (LANGUAGE,)
 

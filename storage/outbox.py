@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -365,3 +365,30 @@ def pending_count(session: Session, *, chat_id: int | None = None) -> int:
     if chat_id is not None:
         stmt = stmt.where(OutboxMessage.chat_id == chat_id)
     return int(session.execute(stmt).scalar_one())
+
+
+def statuses(session: Session, keys: Collection[str]) -> dict[str, str]:
+    """The status of each row among ``keys`` that exists (a key absent was never written)."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(OutboxMessage.key, OutboxMessage.status).where(OutboxMessage.key.in_(list(keys)))
+    )
+    return {key: status for key, status in rows}
+
+
+def drop_pending(session: Session, *, keys: Collection[str] = (), prefix: str | None = None) -> int:
+    """Delete rows among ``keys`` (or whose key starts with ``prefix``) that are still
+    ``pending``: a notice that has become pointless before anyone saw it (an assignment
+    withdrawn while it waited for the morning, a nudge for a notice acknowledged meanwhile).
+    A row already claimed or sent is left alone: what may have reached someone is answered
+    by another notice, never unsaid. Returns how many rows were deleted."""
+    if not keys and prefix is None:
+        return 0
+    stmt = delete(OutboxMessage).where(OutboxMessage.status == PENDING)
+    if prefix is not None:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(OutboxMessage.key.like(f"{escaped}%", escape="\\"))
+    else:
+        stmt = stmt.where(OutboxMessage.key.in_(list(keys)))
+    return _rowcount(session.execute(stmt.execution_options(synchronize_session=False)))

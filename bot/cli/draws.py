@@ -112,6 +112,7 @@ def cmd_draw_run(env: Env, args: argparse.Namespace) -> int:
                 seed_input=seed_input,
                 commitment_id=args.commitment if i == 0 else None,
                 tz=env.settings.tz,
+                notices=env.notices,
             )
         except ServiceError:
             if results and not args.json:
@@ -206,6 +207,7 @@ def cmd_draw_replace(env: Env, args: argparse.Namespace) -> int:
         args.reason,
         env.now,
         tz=env.settings.tz,
+        notices=env.notices,
     )
     if args.json:
         print_json(plain(result))
@@ -228,6 +230,7 @@ def cmd_draw_redraw(env: Env, args: argparse.Namespace) -> int:
         inspectors_seed=args.inspectors_seed,
         inspectors_seed_input=args.inspectors_seed_input,
         tz=env.settings.tz,
+        notices=env.notices,
     )
     if args.json:
         print_json(plain(results))

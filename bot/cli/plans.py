@@ -234,7 +234,7 @@ def cmd_task_show(env: Env, args: argparse.Namespace) -> int:
 
 @command
 def cmd_task_cancel(env: Env, args: argparse.Namespace) -> int:
-    task = plans.cancel_task(env.database, None, args.code, args.reason)
+    task = plans.cancel_task(env.database, None, args.code, args.reason, notices=env.notices)
     print(env.t._("Task {code} is cancelled.", code=task.code))
     return 0
 

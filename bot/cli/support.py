@@ -22,6 +22,7 @@ from bot.domain.draws.records import request_to_json
 from bot.i18n import Translator, translator
 from bot.services.draws.store import DrawRefused
 from bot.services.errors import ServiceError
+from bot.services.people.notices import NoticeContext
 from bot.services.report_words import report_headings
 from storage import migrate
 from storage.db import Database
@@ -69,6 +70,12 @@ class Env:
         self.t: Translator = translator(self.settings.default_locale)
         self.now = datetime.now(UTC)
         self.today = self.now.astimezone(self.settings.tz).date()
+
+    @property
+    def notices(self) -> NoticeContext:
+        """For the notices a command's change writes (a draw, a replacement, a cancelled
+        task): the same quiet hours and default language as the running bot's."""
+        return NoticeContext(self.now, self.settings, self.settings.default_locale)
 
 
 def refused(t: Translator, exc: ServiceError) -> int:

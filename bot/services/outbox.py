@@ -70,6 +70,25 @@ def quiet_hours_not_before(now_utc: datetime, quiet: QuietHoursConfig) -> dateti
     return datetime.combine(day, quiet.quiet_end, tzinfo=quiet.tz).astimezone(UTC)
 
 
+# Buttons on notices (docs/architecture.md §8). A notice is written by a service, which
+# may not import handlers, so the data is built here in handlers/callbacks.py's format
+# (``1:<action>:<id>``); callbacks.py declares a ``Button`` for each action below (it stays
+# the one registry of button kinds) and tests/unit/test_notice_buttons.py checks they agree.
+CALLBACK_VERSION = "1"
+ASSIGNMENT_ACK = "as.ack"  # the inspector acknowledges an assignment (team member id)
+RECUSAL_ASK = "as.rec"  # the inspector asks for recusal (team member id)
+RECUSAL_APPROVE = "rec.ok"  # the lead unit's liaison or the office approves (team member id)
+RECUSAL_REFUSE = "rec.no"  # … or refuses, with a reason (team member id)
+NOTICE_ACTIONS = (ASSIGNMENT_ACK, RECUSAL_ASK, RECUSAL_APPROVE, RECUSAL_REFUSE)
+
+
+def callback_data(action: str, *values: int) -> str:
+    """``1:<action>:<value>…`` for a button on a notice; whole numbers only."""
+    if action not in NOTICE_ACTIONS:
+        raise ValueError(f"{action!r} is not a notice button (bot/services/outbox.py)")
+    return ":".join([CALLBACK_VERSION, action, *(str(int(v)) for v in values)])
+
+
 def inline_keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> dict[str, Any]:
     """Bot API JSON for an inline keyboard of ``(label, callback_data)`` buttons.
 

@@ -24,7 +24,8 @@ from bot.domain.draws.algorithm import (
     pool_lines,
 )
 from bot.services.draws import views as draw_views
-from bot.services.draws.changes import redraw, replace_member
+from bot.services.draws.changes import notice_context, redraw, replace_member
+from bot.services.draws.notices import notify_drawn
 from bot.services.draws.plans import (
     CANCELLED,
     DONE,
@@ -48,6 +49,7 @@ from bot.services.draws.store import (
     DrawRefused,
     current_draw,
 )
+from bot.services.people.notices import NoticeContext
 from bot.services.people.profiles import Profile
 from storage.bulk import gc_paused
 from storage.db import Database, reading
@@ -142,9 +144,11 @@ def run_targets_draw(
     commitment_id: int | None = None,
     token_hex: TokenHex = secrets.token_hex,
     tz: tzinfo,
+    notices: NoticeContext | None = None,  # the same call as the inspectors draw
 ) -> DrawResult:
     """Draw the task's targets. The seed comes from ``token_hex`` (secrets) unless a seed
-    or a ceremony's seed input is given; ``commitment_id`` is the pool the chat showed."""
+    or a ceremony's seed input is given; ``commitment_id`` is the pool the chat showed.
+    Nobody is told yet: the notices go out with the teams, after the inspectors draw."""
     with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
         ctx = draw_context(session, actor, task_code, now, tz)
@@ -173,8 +177,13 @@ def run_inspectors_draw(
     commitment_id: int | None = None,
     token_hex: TokenHex = secrets.token_hex,
     tz: tzinfo,
+    notices: NoticeContext | None = None,
 ) -> DrawResult:
-    """Draw the teams' inspectors for the task's targets draw, with a seed of its own."""
+    """Draw the teams' inspectors for the task's targets draw, with a seed of its own, and
+    write the notices in the same unit of work (bot/services/draws/notices.py): each drawn
+    inspector on the bot gets the assignment, each participating unit's liaison the
+    summary. ``notices`` carries the quiet hours and default language (the chat and the
+    desk pass their settings); without it, 21:00–08:00 in ``tz``."""
     with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
         ctx = draw_context(session, actor, task_code, now, tz)
@@ -189,6 +198,7 @@ def run_inspectors_draw(
             commitment_id=commitment_id,
             token_hex=token_hex,
         )
+        notify_drawn(session, ctx.task, result.id, notices or notice_context(now, tz))
         uow.commit()
     return result
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.domain.draws.algorithm import SamplingRequest
 from bot.domain.draws.records import request_from_json, request_to_json
 from bot.i18n import N_
+from bot.services.draws.notices import notify_cancelled
 from bot.services.draws.sampling import format_sampling, parse_sampling
 from bot.services.draws.task_rules import (
     CANCELLED,
@@ -39,7 +40,9 @@ from bot.services.draws.task_rules import (
     unit_by_code_or_name,
 )
 from bot.services.errors import NotAllowedError, ServiceError
+from bot.services.outbox import QuietHours
 from bot.services.people.membership import actor_label
+from bot.services.people.notices import NoticeContext
 from bot.services.people.profiles import Profile
 from storage import audit
 from storage.db import Database, reading
@@ -339,10 +342,20 @@ def change_task(database: Database, actor: Profile | None, spec: TaskSpec, today
 
 
 def cancel_task(
-    database: Database, actor: Profile | None, code: str, reason: str | None
+    database: Database,
+    actor: Profile | None,
+    code: str,
+    reason: str | None,
+    *,
+    notices: NoticeContext | None = None,
 ) -> TaskInfo:
     """Cancel a task that is not done. Once drawn, a reason is required (the draw records
-    stay; the teams stop counting as busy because the task is no longer active)."""
+    stay; the teams stop counting as busy because the task is no longer active).
+
+    Everyone told of a place on its teams, and its units' liaisons, are told it is
+    cancelled, in the same unit of work (bot/services/draws/notices.py). ``notices``
+    carries the quiet hours (the chat and the desk pass their settings); without it these
+    urgent notices go out at once, day or night, since the office's zone is unknown here."""
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_TITLE:
         raise ServiceError(N_("A reason can have at most 300 characters."))
@@ -372,9 +385,15 @@ def cancel_task(
             obj=f"task:{task.code}",
             details={"status_before": before, "reason": reason},
         )
+        notify_cancelled(session, task, reason, notices or _no_quiet_hours())
         info = _info(session, task)
         uow.commit()
     return info
+
+
+def _no_quiet_hours() -> NoticeContext:
+    """Now, with no quiet hours (start == end): for callers that pass no settings."""
+    return NoticeContext(datetime.now(UTC), QuietHours(UTC, time(0), time(0)))
 
 
 def get_task(database: Database, code: str) -> TaskInfo:
