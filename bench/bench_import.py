@@ -22,7 +22,7 @@ peak resident set (VmHWM: Python, SQLite and calamine's own Rust allocations), a
 another process tracemalloc's peak (Python allocations only).
 
 ``--without NAME`` switches a kept speed-up off (sieve, early, plan), to measure the
-share of the figure it buys; ``--gc-paused`` runs the figures with cyclic garbage
+share of the figure it buys (gc: storage.bulk.gc_settling); ``--gc-paused`` runs the figures with cyclic garbage
 collection off (storage.bulk.gc_paused), to measure what that would buy.
 
 Run: .venv/bin/python bench/bench_import.py [--rows 100000] [--rounds 5] [--no-memory]
@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -234,6 +234,11 @@ def preview_then_apply(
     assert (result.counts.new if expect_new else result.counts.unchanged) == rows
 
 
+@contextlib.contextmanager
+def _no_settling() -> Iterator[Callable[[], None]]:
+    yield lambda: None
+
+
 def switch_off(names: list[str]) -> None:
     """Switch kept speed-ups off (--without), to measure what each buys."""
     from bot.services.registers import import_apply
@@ -243,6 +248,8 @@ def switch_off(names: list[str]) -> None:
             imports.SIEVE = False
         elif name == "early":
             imports.READ_DIRECTORY_EARLY = False
+        elif name == "gc":
+            imports.gc_settling = import_apply.gc_settling = _no_settling  # type: ignore[assignment]
         elif name == "plan":
             import_apply._planned = lambda *_: None  # type: ignore[assignment]
         else:
@@ -338,7 +345,7 @@ def main() -> int:
         action="append",
         default=[],
         metavar="NAME",
-        help="switch a speed-up off: sieve, early, plan",
+        help="switch a speed-up off: sieve, early, plan, gc",
     )
     parser.add_argument(
         "--gc-paused",

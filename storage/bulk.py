@@ -188,6 +188,21 @@ def in_values(session: Session, column: ColumnElement[Any], values: Sequence[str
 
 
 @contextmanager
+def gc_settling() -> Iterator[Callable[[], None]]:
+    """Cyclic garbage collection that does not walk again and again what a large unit of
+    work builds (an import's 100k rows, records and changes: none of them holds a cycle).
+    ``settle()``, given to the block, moves every object that exists into the collector's
+    permanent generation (gc.freeze), which later collections skip; when the block ends
+    they go back (gc.unfreeze) and are collected as usual. The collector is never switched
+    off, in this thread or another: what is frozen is only collected after the block."""
+    gc.freeze()
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
+
+
+@contextmanager
 def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a unit of work builds 100k-1M small objects (an
     import's rows, a draw's pool): they hold no cycles, so reference counting frees them,

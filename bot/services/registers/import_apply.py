@@ -37,6 +37,7 @@ from bot.services.registers.import_support import (
 from storage import audit
 from storage import registers_repo as repo
 from storage import registers_write as writes
+from storage.bulk import gc_settling
 from storage.db import Database
 from storage.models import Import, Unit
 
@@ -94,7 +95,7 @@ def apply_import(
 ) -> ApplyResult:
     """Apply a kept preview atomically: its plan while the directory is as the preview saw
     it, else its rows diffed against the directory as it is now."""
-    with database.unit_of_work() as uow:
+    with gc_settling() as settle, database.unit_of_work() as uow:
         session = uow.session
         lock_registers(session)
         row = _open_preview(session, actor, import_id)
@@ -106,6 +107,7 @@ def apply_import(
         unit = session.get(Unit, row.unit_id)
         assert unit is not None
         outcome = _planned(session, row, register) or _diffed(session, row, register, mode)
+        settle()  # the rows and changes: later collections need not walk them
         _refuse(outcome, mode, apply_valid, confirm_mass_deactivation)
         stamp = writes.Stamp(unit.id, label(actor), "import", row.id, now)
         logged = writes.apply_changes(

@@ -154,6 +154,7 @@ class Preparer:
     ``sieve``: made once the file's fields are known; the rows it finds unchanged keep
     only their keys (a re-import need not hold 100k rows). ``pack``: every row's values
     are packed as they are validated (a preview kept for later: ``Prepared.packed``).
+    ``settle``: called after each batch (storage.bulk.gc_settling's).
     """
 
     def __init__(
@@ -163,12 +164,14 @@ class Preparer:
         *,
         sieve: Callable[[tuple[str, ...]], Sieve | None] | None = None,
         pack: bool = False,
+        settle: Callable[[], None] = lambda: None,
     ) -> None:
         self.register = register
         self._ctx = RowContext(today)
         self._make_sieve = sieve
         self._sieve: Sieve | None = None
         self._pack = pack
+        self._settle = settle  # after each batch (storage.bulk.gc_settling)
         self.packer: RowPacker | None = None
         self.findings: list[Finding] = []
         self._flagged: set[int] = set()
@@ -245,6 +248,7 @@ class Preparer:
             self._rows.append((row.row, entry, same_as))
             if row.row in flagged:
                 kept.append(row)
+        self._settle()
         return kept
 
     def finish(self) -> Prepared:

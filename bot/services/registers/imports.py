@@ -56,6 +56,7 @@ from bot.services.registers.import_support import (
     read_directory,
     register_of,
 )
+from storage.bulk import gc_settling
 from storage.db import Database, reading
 from storage.models import Import
 from storage.xlsx_read import ReadResult, UnusableFile, read_register
@@ -71,6 +72,9 @@ NO_ROWS: Final = "file.no_rows"
 # (brief records and the Sieve; bot.domain.registers.brief), and the entity directory is
 # read brief: SHARE-SIEVE of the re-import's time, and the memory target.
 SIEVE = True
+# Cyclic garbage collection skips what the import has built so far (storage.bulk's
+# gc_settling, scoped to the import): SHARE-GC of the first import's time.
+#
 # The entity directory is read on a second thread while calamine parses the sheet (it
 # lets go of the GIL): SHARE-EARLY of the re-import's time.
 READ_DIRECTORY_EARLY = True
@@ -215,10 +219,10 @@ def _check(
 ) -> _Checked:
     """Read and validate the rows (the directory read meanwhile, when that pays), then
     diff them against the directory."""
-    with ThreadPoolExecutor(max_workers=1) as background:
+    with gc_settling() as settle, ThreadPoolExecutor(max_workers=1) as background:
         directories = _Directories(database, target, background)
         sieve = directories.sieve if SIEVE else None
-        preparer = Preparer(target.register, today, sieve=sieve, pack=pack)
+        preparer = Preparer(target.register, today, sieve=sieve, pack=pack, settle=settle)
         try:
             read = read_register(data, file_name, target.register, preparer)
         except UnusableFile as exc:
@@ -227,17 +231,20 @@ def _check(
             raise UnusableUpload(NO_ROWS, {"sheet": read.sheet, "row": str(read.header_row)})
         prepared = preparer.finish()
         directory = directories.taken()
-    with reading(database) as session:
-        if directory is None:
-            directory = read_directory(session, target.register, target.mode, target.unit_id, None)
-        result = diff_now(
-            session,
-            target.register,
-            target.mode,
-            target.unit_id,
-            prepared.rows,
-            directory=directory,
-        )
+        settle()
+        with reading(database) as session:
+            if directory is None:
+                directory = read_directory(
+                    session, target.register, target.mode, target.unit_id, None
+                )
+            result = diff_now(
+                session,
+                target.register,
+                target.mode,
+                target.unit_id,
+                prepared.rows,
+                directory=directory,
+            )
     packed = None
     if prepared.packed is not None:
         packed = prepared.packed + pack_plan(target.register, result)
