@@ -9,6 +9,7 @@ from typing import Any
 from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+import handlers.assignments
 import handlers.availability
 import handlers.errors
 import handlers.fallback
@@ -20,6 +21,7 @@ import handlers.start
 import handlers.units
 from bot.config import Settings
 from bot.i18n import require_catalogs
+from bot.jobs import reminders
 from bot.logs import protect_logs
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import NETWORK_MARGIN, SendBudget
@@ -128,7 +130,9 @@ def build_application(
     # After every conversation that waits for a file of its own: takes the other files.
     handlers.registers.register(app)
     handlers.availability.register(app)
+    handlers.assignments.register(app)
     # Last of group 0: whatever no feature took gets an answer, never silence.
     handlers.fallback.register(app)
     handlers.errors.register(app)
+    reminders.register(app, settings.reminder_interval_seconds)  # first at start: catch-up
     return app

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     write_timeout: float = 30.0
     persistence_flush_seconds: float = 5.0
     invite_days: int = 14
+    # Reminders (bot/services/reminders): an assignment not acknowledged this long after it
+    # was delivered is nudged, twice this long and the liaison is told (0: no nudges);
+    # the job looks for due reminders this often (and once at start).
+    nudge_after_hours: float = 24.0
+    reminder_interval_seconds: float = 300.0
     # What a workbook from outside may be, checked before a parser sees it
     # (storage/xlsx_guard.py); README's configuration table says why these defaults.
     upload_max_mb: int = 64

@@ -28,7 +28,9 @@ def me(t: Translator, who: Profile, fallback_name: str) -> str:
     if who.liaison_unit_name:
         lines.append(t._("Liaison of {unit}.", unit=who.liaison_unit_name))
     if who.inspector_id is not None:
-        lines.append(t._("Linked to an inspector record: assignments reach you here."))
+        lines.append(
+            t._("Linked to an inspector record: assignments reach you here; /mytasks lists them.")
+        )
     return "\n".join(lines)
 
 

@@ -26,7 +26,7 @@ from bot.services.people.profiles import Profile
 from bot.services.registers import imports
 from handlers import callbacks
 from storage.db import Database
-from storage.models import Entity
+from storage.models import Draw, Entity, Plan, Task, TaskUnit, TeamMember
 from tests.conftest import TZ
 from tests.support.registers import count, entities_book
 
@@ -110,7 +110,9 @@ def city(bot: OfflineBot, db: Database) -> dict[str, object]:
         "chat",
         today=now.astimezone(TZ).date(),
     )
+    member_a = _team_member(db, a.id, insp_a.id, now)
     return {
+        "member_a": member_a,
         "import_a": kept.import_id,
         "unit_a": a.id,
         "insp_a": insp_a.id,
@@ -121,6 +123,54 @@ def city(bot: OfflineBot, db: Database) -> dict[str, object]:
         "entity_a": entity.id,
         "conflict_a": conflict_a.id,
     }
+
+
+def _team_member(db: Database, unit_id: int, inspector_id: int, now: datetime) -> int:
+    """Unit A's inspector on a drawn task of unit A, with a recusal asked (the notices'
+    buttons name a team member)."""
+    with db.unit_of_work() as uow:
+        s = uow.session
+        today = now.astimezone(TZ).date()
+        plan = Plan(unit_id=unit_id, year=today.year, title="甲计划")
+        s.add(plan)
+        s.flush()
+        task = Task(
+            plan_id=plan.id,
+            code="A-2026-001",
+            name="甲任务",
+            status="drawn",
+            window_start=today,
+            window_end=today,
+        )
+        s.add(task)
+        s.flush()
+        s.add(TaskUnit(task_id=task.id, unit_id=unit_id, position=1))
+        draw = Draw(
+            task_id=task.id,
+            purpose="inspectors",
+            algorithm="dsr-draw-v1",
+            seed="0" * 64,
+            pool_digest="0" * 64,
+            pool_size=1,
+            record=b"",
+            actor="cli",
+        )
+        s.add(draw)
+        s.flush()
+        member = TeamMember(
+            task_id=task.id,
+            draw_id=draw.id,
+            team_no=1,
+            inspector_id=inspector_id,
+            role="leader",
+            position=1,
+            recusal_status="requested",
+            recusal_reason="甲回避理由",
+        )
+        s.add(member)
+        s.flush()
+        uow.commit()
+        return member.id
 
 
 def _secrets(city: dict[str, object]) -> list[str]:
@@ -176,6 +226,12 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
         callbacks.CONFLICT_WITHDRAW.pattern.pattern: [
             callbacks.CONFLICT_WITHDRAW.data(city["conflict_a"])
         ],
+        callbacks.ASSIGNMENT_ACK.pattern.pattern: [callbacks.ASSIGNMENT_ACK.data(city["member_a"])],
+        callbacks.RECUSAL_ASK.pattern.pattern: [callbacks.RECUSAL_ASK.data(city["member_a"])],
+        callbacks.RECUSAL_APPROVE.pattern.pattern: [
+            callbacks.RECUSAL_APPROVE.data(city["member_a"])
+        ],
+        callbacks.RECUSAL_REFUSE.pattern.pattern: [callbacks.RECUSAL_REFUSE.data(city["member_a"])],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }
@@ -199,6 +255,11 @@ def _registered(bot: OfflineBot) -> tuple[set[str], set[str]]:
                     for h in handler.entry_points
                     if isinstance(h, CommandHandler)
                     for c in h.commands
+                }
+                patterns |= {
+                    h.pattern.pattern
+                    for h in handler.entry_points
+                    if isinstance(h, CallbackQueryHandler) and isinstance(h.pattern, re.Pattern)
                 }
                 for state in handler.states.values():
                     patterns |= {
@@ -280,6 +341,8 @@ async def test_another_units_liaison_sees_and_changes_nothing(
                 assert not any(s in visible for s in _secrets(city)), data
                 continue
             refusals = ["只能管理本单位", "只有联席会议办公室", "只有成员单位联络员"]
+            # An inspector's assignment, a recusal for the lead unit to decide (assignments).
+            refusals += ["只有已关联执法检查人员名录", "牵头单位的联络员"]
             if pattern in CONVERSATION_PATTERNS:
                 # Outside the office's own add-unit conversation the button means nothing.
                 refusals = ["此按钮已失效"]

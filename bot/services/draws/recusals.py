@@ -64,12 +64,19 @@ class RecusalCase:
     status: str
 
 
+# A reason refused for its form: the chat asks for it again.
+REASON_PROBLEMS: Final = (
+    N_("Please give a reason."),
+    N_("A reason can have at most 300 characters."),
+)
+
+
 def reason_form(reason: str) -> str:
     text = " ".join((reason or "").split())
     if not text:
-        raise ServiceError(N_("Please give a reason."))
+        raise ServiceError(REASON_PROBLEMS[0])
     if len(text) > REASON_MAX:
-        raise ServiceError(N_("A reason can have at most 300 characters."))
+        raise ServiceError(REASON_PROBLEMS[1])
     return text
 
 

@@ -48,6 +48,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     _cmd("whoaway", N_("Who is away on a date: /whoaway 6.1"), "office", "liaison"),
     _cmd("conflict", N_("Declare a conflict of interest with an entity"), "inspector", "liaison"),
     _cmd("conflicts", N_("Declared conflicts of interest"), "office", "liaison", "inspector"),
+    _cmd("mytasks", N_("My inspection tasks: acknowledge, ask for recusal"), "inspector"),
     _cmd("lang", N_("Language: 中文 / English"), GUEST, MEMBER),
     _cmd("help", N_("What I can do here"), GUEST, MEMBER),
     _cmd("cancel", N_("Stop what I am doing"), MEMBER),
