@@ -71,7 +71,12 @@ async def acknowledge(update: Update, context: DsrContext) -> None:
         tz=context.settings.tz,
     )
     await answer(update, context, views.acknowledged(context.t, info))
-    await edit(update, None, markup=views.recusal_only(context.t, member_id))
+    # The notice (one row: acknowledge, recusal) keeps its recusal button; a /mytasks list
+    # of several tasks keeps its other rows as they are.
+    query = update.callback_query
+    markup = getattr(query.message, "reply_markup", None) if query is not None else None
+    if markup is not None and len(markup.inline_keyboard) == 1:
+        await edit(update, None, markup=views.recusal_only(context.t, member_id))
 
 
 @members
