@@ -21,7 +21,7 @@ Peak memory: each case (and its floor) once more in a process of its own: the pr
 peak resident set (VmHWM: Python, SQLite and calamine's own Rust allocations), and in
 another process tracemalloc's peak (Python allocations only).
 
-``--without NAME`` switches a kept speed-up off (sieve, early, plan), to measure the
+``--without NAME`` switches a kept speed-up off (sieve, plan, gc), to measure the
 share of the figure it buys (gc: storage.bulk.gc_settling); ``--gc-paused`` runs the figures with cyclic garbage
 collection off (storage.bulk.gc_paused), to measure what that would buy.
 
@@ -246,8 +246,6 @@ def switch_off(names: list[str]) -> None:
     for name in names:
         if name == "sieve":
             imports.SIEVE = False
-        elif name == "early":
-            imports.READ_DIRECTORY_EARLY = False
         elif name == "gc":
             imports.gc_settling = import_apply.gc_settling = _no_settling  # type: ignore[assignment]
         elif name == "plan":
@@ -345,7 +343,7 @@ def main() -> int:
         action="append",
         default=[],
         metavar="NAME",
-        help="switch a speed-up off: sieve, early, plan, gc",
+        help="switch a speed-up off: sieve, plan, gc",
     )
     parser.add_argument(
         "--gc-paused",

@@ -157,6 +157,12 @@ def test_rows_packed_in_the_first_format_still_unpack() -> None:
         (2, {"uscc": "A", "name": "甲"}, True),
         (3, {"uscc": "B", "name": None}, False),
     ]
+    second = {"format": 2, "columns": ["uscc"], "rows": [[2, "A"], [3, "B"]], "blocked": [3]}
+    unpacked = unpack_rows(zlib.compress(orjson.dumps(second)))
+    assert [(r.row, dict(r.values), r.blocked) for r in unpacked] == [
+        (2, {"uscc": "A"}, False),
+        (3, {"uscc": "B"}, True),
+    ]
 
 
 def test_entities_of_another_unit_are_not_compared_by_digest(units: Database) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
@@ -46,7 +46,8 @@ from storage.registers_repo import column_limits
 from storage.xlsx_read import ReadResult, ReadRow
 
 Severity = Literal["error", "warning"]
-_FORMAT: Final = 2
+_FORMAT: Final = 3
+_PIECE: Final = 2**20  # inflated bytes at a time
 _BATCH: Final = 5000
 _DATES: Final = frozenset({"cert_expires"})
 _TAGS: Final = frozenset({"expertise", "areas", "target_kind", "method"})
@@ -345,19 +346,19 @@ def _from_json(key: str, value: object) -> object:
 
 
 class RowPacker:
-    """Compressed JSON of a file's rows, written as they come: the columns (the file's
-    fields), one array per row (Excel row, values in column order, and a trailing object
-    for a key only some rows have, such as a registration number found in the USCC
-    column), then the rows with an error. 100k rows never exist as one long string."""
+    """Compressed JSON of a file's rows, written as they come, one JSON document a line:
+    the columns (the file's fields), then the rows batch by batch (each row an array:
+    Excel row, values in column order, and a trailing object for a key only some rows
+    have, such as a registration number found in the USCC column), then the rows with an
+    error. Neither packing nor unpacking ever holds 100k rows' JSON at once."""
 
     def __init__(self, columns: Sequence[str]) -> None:
         self.columns = tuple(columns)
         self._column_set = frozenset(self.columns)
         self._compressor = zlib.compressobj(1)
         head = orjson.dumps({"format": _FORMAT, "columns": self.columns})
-        self._out = [self._compressor.compress(head[:-1] + b',"rows":[')]
+        self._out = [self._compressor.compress(head + b"\n")]
         self._batch: list[list[object]] = []
-        self._count = 0
 
     def add(self, row: int, values: Mapping[str, object]) -> None:
         # Tuples become JSON arrays by themselves, dates ISO text (as date.isoformat).
@@ -370,39 +371,77 @@ class RowPacker:
 
     def _flush(self) -> None:
         if self._batch:
-            text = orjson.dumps(self._batch, default=_json_default)[1:-1]
-            self._out.append(self._compressor.compress(b"," + text if self._count else text))
-            self._count += len(self._batch)
+            text = orjson.dumps(self._batch, default=_json_default)
+            self._out.append(self._compressor.compress(text + b"\n"))
             self._batch = []
 
     def finish(self, blocked: Iterable[int]) -> bytes:
         self._flush()
-        tail = b'],"blocked":' + orjson.dumps(sorted(blocked)) + b"}"
-        self._out.append(self._compressor.compress(tail))
+        tail = orjson.dumps({"blocked": sorted(blocked)})
+        self._out.append(self._compressor.compress(tail + b"\n"))
         self._out.append(self._compressor.flush())
         return b"".join(self._out)
 
 
 def unpack_rows(data: bytes) -> list[ImportRow]:
-    body = orjson.loads(zlib.decompress(data))
+    """The rows of a kept preview, batch by batch (a format 3 preview's JSON tree of 100k
+    rows would be twice the rows themselves: 320 MB at its peak)."""
+    lines = _lines(data)
+    head = orjson.loads(next(lines))
+    if head.get("format") != _FORMAT:  # formats 1 and 2: one JSON document
+        return _unpack_whole(head)
+    columns: list[str] = head["columns"]
+    width = len(columns) + 1
+    special = [k for k in columns if k in _DATES or k in _TAGS]
+    found: list[tuple[int, dict[str, object]]] = []
+    blocked: set[int] = set()
+    for text in lines:
+        if not text.startswith(b"["):
+            blocked.update(orjson.loads(text)["blocked"])
+            continue
+        for line in orjson.loads(text):
+            found.append((line[0], _values(columns, line, 1, width, special)))
+    return [ImportRow(row, values, row in blocked) for row, values in found]
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """The lines of the first zlib stream of ``data`` (the rows; the plan follows)."""
+    stream = zlib.decompressobj()
+    pending, rest = b"", data
+    while not stream.eof:
+        out = stream.decompress(rest, _PIECE)
+        rest = stream.unconsumed_tail
+        if not out and not rest:
+            break
+        *complete, pending = (pending + out).split(b"\n")
+        yield from complete
+    if pending:
+        yield pending
+
+
+def _values(
+    columns: list[str], line: list[Any], first: int, width: int, special: list[str]
+) -> dict[str, object]:
+    values: dict[str, object] = dict(zip(columns, line[first:width], strict=False))
+    for k in special:
+        values[k] = _from_json(k, values[k])
+    if len(line) > width:
+        values.update({k: _from_json(k, v) for k, v in line[width].items()})
+    return values
+
+
+def _unpack_whole(body: dict[str, Any]) -> list[ImportRow]:
+    """Formats 1 and 2: format 1 carried each row's blocked flag after its number; format
+    2 lists the blocked rows at the end (known only once all are read)."""
     columns: list[str] = body["columns"]
-    # Format 1 (previews kept before format 2) carried each row's blocked flag after its
-    # number; format 2 lists the blocked rows at the end (known only once all are read).
     first = 2 if body.get("format") == 1 else 1
     blocked = set(body.get("blocked") or ())
     width = len(columns) + first
     special = [k for k in columns if k in _DATES or k in _TAGS]
-    lines: list[list[Any]] = body.pop("rows")
     rows = []
-    for i, line in enumerate(lines):
-        lines[i] = None  # type: ignore[call-overload]  # the row's list goes as it is read
-        values: dict[str, object] = dict(zip(columns, line[first:width], strict=False))
-        for k in special:
-            values[k] = _from_json(k, values[k])
-        if len(line) > width:
-            values.update({k: _from_json(k, v) for k, v in line[width].items()})
+    for line in body["rows"]:
         is_blocked = bool(line[1]) if first == 2 else line[0] in blocked
-        rows.append(ImportRow(line[0], values, is_blocked))
+        rows.append(ImportRow(line[0], _values(columns, line, first, width, special), is_blocked))
     return rows
 
 
@@ -460,7 +499,10 @@ def pack_plan(register: Register, result: Diff) -> bytes:
 def unpack_plan(data: bytes) -> KeptPlan | None:
     """The plan kept after the rows (None: a preview kept before plans existed)."""
     stream = zlib.decompressobj()
-    stream.decompress(data)  # the rows: passed over
+    rest = data
+    while rest and not stream.eof:  # the rows: passed over, a piece at a time
+        stream.decompress(rest, _PIECE)
+        rest = stream.unconsumed_tail
     if not stream.unused_data:
         return None
     body = orjson.loads(zlib.decompress(stream.unused_data))

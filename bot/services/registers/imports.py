@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from bot.domain.registers.diff import Diff, ImportRow, Mode, Sieve
 from bot.domain.registers.validation import Finding, Problem, Register
@@ -72,12 +70,6 @@ NO_ROWS: Final = "file.no_rows"
 # (brief records and the Sieve; bot.domain.registers.brief), and the entity directory is
 # read brief: SHARE-SIEVE of the re-import's time, and the memory target.
 SIEVE = True
-# Cyclic garbage collection skips what the import has built so far (storage.bulk's
-# gc_settling, scoped to the import): SHARE-GC of the first import's time.
-#
-# The entity directory is read on a second thread while calamine parses the sheet (it
-# lets go of the GIL): SHARE-EARLY of the re-import's time.
-READ_DIRECTORY_EARLY = True
 
 __all__ = [
     "MASS_DEACTIVATION",
@@ -130,7 +122,6 @@ class _Target:
     mode: Mode
     unit_id: int
     unit_code: str
-    last_fields: tuple[str, ...] | None  # the fields of the unit's last import of it
 
 
 @dataclass(frozen=True)
@@ -142,7 +133,6 @@ class _Checked:
     findings: list[Finding]  # the reader's, validation's, duplicates and the diff's
     diff: Diff
     fingerprint: list[object]  # the directory's, as the diff saw it
-    fields: tuple[str, ...] | None  # the file's fields (entities), for the next guess
     packed: bytes | None  # the rows and the plan, to keep
 
 
@@ -211,16 +201,16 @@ def _target(
 ) -> _Target:
     with reading(database) as session:
         unit = unit_for(session, actor, unit_code)
-        return _Target(register, mode, unit.id, unit.code, _last_fields(session, register, unit.id))
+        return _Target(register, mode, unit.id, unit.code)
 
 
 def _check(
     database: Database, target: _Target, data: bytes, file_name: str, today: date, *, pack: bool
 ) -> _Checked:
-    """Read and validate the rows (the directory read meanwhile, when that pays), then
-    diff them against the directory."""
-    with gc_settling() as settle, ThreadPoolExecutor(max_workers=1) as background:
-        directories = _Directories(database, target, background)
+    """Read and validate the rows, then diff them against the directory."""
+    # The collector need not walk the rows again and again as they pile up.
+    with gc_settling() as settle:
+        directories = _Directories(database, target)
         sieve = directories.sieve if SIEVE else None
         preparer = Preparer(target.register, today, sieve=sieve, pack=pack, settle=settle)
         try:
@@ -254,7 +244,6 @@ def _check(
         prepared.findings + result.problems,
         result,
         directory.stamp,
-        directories.fields,
         packed,
     )
 
@@ -274,55 +263,28 @@ def _error_report(
 
 
 class _Directories:
-    """The entity directory for the Preparer's sieve: brief, over the file's fields. A
-    re-import's is read while calamine parses the sheet, over the fields of the unit's
-    last import (a re-import's file looks like the last one); when the file's fields turn
-    out otherwise, it is read again over them."""
+    """The entity directory for the Preparer's sieve: brief, over the file's fields, read
+    once they are known (Preparer.start); the diff's then."""
 
-    def __init__(self, database: Database, target: _Target, background: ThreadPoolExecutor):
+    def __init__(self, database: Database, target: _Target) -> None:
         self._database = database
         self._target = target
-        self._early: Future[Directory] | None = None
-        if self._brief() and target.last_fields is not None and READ_DIRECTORY_EARLY:
-            self._early = background.submit(self._load, target.last_fields)
         self._read: Directory | None = None
-        self.fields: tuple[str, ...] | None = None
-
-    def _brief(self) -> bool:
-        return SIEVE and self._target.register is Register.ENTITIES
-
-    def _load(self, fields: tuple[str, ...]) -> Directory:
-        t = self._target
-        with reading(self._database) as session:
-            return read_directory(session, t.register, t.mode, t.unit_id, fields)
 
     def sieve(self, fields: tuple[str, ...]) -> Sieve | None:
-        """Called once the file's fields are known (Preparer.start)."""
-        self.fields = fields
-        if not self._brief():
+        t = self._target
+        if t.register is not Register.ENTITIES:
             return None
-        early = self._early.result() if self._early is not None else None
-        self._read = early if early is not None and early.fields == fields else self._load(fields)
+        with reading(self._database) as session:
+            self._read = read_directory(session, t.register, t.mode, t.unit_id, fields)
         # An empty directory (a first import) has no record a row could leave as it is.
         records = self._read.records
-        return Sieve(self._target.register, records, fields) if records else None
+        return Sieve(t.register, records, fields) if records else None
 
     def taken(self) -> Directory | None:
         """The directory read for the sieve, if any (the diff's then)."""
         found, self._read = self._read, None
         return found
-
-
-def _last_fields(session: Session, register: Register, unit_id: int) -> tuple[str, ...] | None:
-    """The fields of the unit's last import of this directory (see _Directories)."""
-    counts = session.execute(
-        select(Import.counts)
-        .where(Import.unit_id == unit_id, Import.kind == register.value)
-        .order_by(Import.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    fields = counts.get("fields") if isinstance(counts, dict) else None
-    return tuple(fields) if isinstance(fields, list) and fields else None
 
 
 def _import_row(
@@ -348,7 +310,6 @@ def _import_row(
             "cleared": result.cleared,
             "changes": len(result.changes),
             "fingerprint": checked.fingerprint,
-            "fields": list(checked.fields or ()),
             "ignored_columns": [list(pair) for pair in read.ignored_columns],
         },
         problems=pack_problems(problems),
