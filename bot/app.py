@@ -21,7 +21,7 @@ import handlers.start
 import handlers.units
 from bot.config import Settings
 from bot.i18n import require_catalogs
-from bot.jobs import reminders
+from bot.jobs import maintenance, reminders
 from bot.logs import protect_logs
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import NETWORK_MARGIN, SendBudget
@@ -134,5 +134,6 @@ def build_application(
     # Last of group 0: whatever no feature took gets an answer, never silence.
     handlers.fallback.register(app)
     handlers.errors.register(app)
+    maintenance.register(app)  # previews expire after 24 hours
     reminders.register(app, settings.reminder_interval_seconds)  # first at start: catch-up
     return app
