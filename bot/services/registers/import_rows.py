@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from sys import intern
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
@@ -51,6 +52,9 @@ _PIECE: Final = 2**20  # inflated bytes at a time
 _BATCH: Final = 5000
 _DATES: Final = frozenset({"cert_expires"})
 _TAGS: Final = frozenset({"expertise", "areas", "target_kind", "method"})
+_FEW_VALUES: Final = frozenset(
+    {"kind", "status", "industry", "area", "risk_class", "qualification"}
+)
 
 
 @dataclass(frozen=True)
@@ -395,12 +399,19 @@ def unpack_rows(data: bytes) -> list[ImportRow]:
     special = [k for k in columns if k in _DATES or k in _TAGS]
     found: list[tuple[int, dict[str, object]]] = []
     blocked: set[int] = set()
+    # A few values 100k times (a kind, a class, an area): one string each, not 100k.
+    repeated = [k for k in columns if k in _FEW_VALUES]
     for text in lines:
         if not text.startswith(b"["):
             blocked.update(orjson.loads(text)["blocked"])
             continue
         for line in orjson.loads(text):
-            found.append((line[0], _values(columns, line, 1, width, special)))
+            values = _values(columns, line, 1, width, special)
+            for k in repeated:
+                value = values[k]
+                if value.__class__ is str:
+                    values[k] = intern(value)
+            found.append((line[0], values))
     return [ImportRow(row, values, row in blocked) for row, values in found]
 
 
