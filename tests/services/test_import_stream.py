@@ -4,6 +4,7 @@ preview and apply say is what they say on whole rows."""
 
 from __future__ import annotations
 
+import gc
 import io
 import zlib
 
@@ -175,3 +176,22 @@ def test_entities_of_another_unit_are_not_compared_by_digest(units: Database) ->
     assert first.counts == imports.ImportCounts(new=3)  # views of known entities
     imports.apply_import(units, None, first.import_id or 0, NOW)
     assert count(units, "entities") == 3 and count(units, "unit_entities") == 6
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(units: Database) -> None:
+    """The GC is settled (gc.freeze), never switched off, and nothing stays frozen."""
+    seen: list[tuple[bool, int]] = []
+
+    def during(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append((gc.isenabled(), gc.get_freeze_count()))
+
+    gc.callbacks.append(during)
+    try:
+        kept = preview(units, book([ENTITY_HEADER, *entity_rows(3)]))
+        gc.collect()
+        imports.apply_import(units, None, kept.import_id or 0, NOW)
+    finally:
+        gc.callbacks.remove(during)
+    assert seen and all(enabled for enabled, _ in seen)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
