@@ -16,6 +16,7 @@ does (sentences in bot.domain.reasons): ``MemoryBudgetExceeded``, ``ReadTimedOut
 from __future__ import annotations
 
 import contextlib
+import errno
 import multiprocessing
 import os
 import pickle
@@ -162,6 +163,13 @@ def _last_words(stderr_path: Path) -> bytes:
         return b""
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return True
+    text = str(exc)
+    return "failed to map segment" in text or "Cannot allocate memory" in text
+
+
 def _child(
     sender: Connection,
     stderr_path: str,
@@ -179,13 +187,12 @@ def _child(
         outcome: tuple[str, Any] = ("ok", function(*args, **kwargs))
     except MemoryError:
         os._exit(_OUT_OF_MEMORY_EXIT)
-    except ImportError as exc:
-        # A shared library that cannot be mapped under the address-space limit is the
-        # memory budget too, met while importing rather than while allocating.
-        if "failed to map segment" in str(exc):
-            os._exit(_OUT_OF_MEMORY_EXIT)
-        outcome = ("raise", exc)
     except Exception as exc:
+        # A library that cannot be mapped, or a buffer the kernel refuses (ENOMEM), under
+        # the address-space limit: the memory budget too, met elsewhere than in an
+        # allocation Python reports as MemoryError.
+        if _out_of_memory(exc):
+            os._exit(_OUT_OF_MEMORY_EXIT)
         outcome = ("raise", exc)
     try:
         payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
