@@ -11,8 +11,10 @@ from telegram.request import BaseRequest
 
 import handlers.assignments
 import handlers.availability
+import handlers.documents
 import handlers.errors
 import handlers.fallback
+import handlers.filings
 import handlers.gate
 import handlers.invitations
 import handlers.people
@@ -127,8 +129,11 @@ def build_application(
     handlers.units.register(app)
     handlers.invitations.register(app)
     handlers.people.register(app)
+    # /document waits for a file of its own: before the registers, which take the others.
+    handlers.documents.register(app)
     # After every conversation that waits for a file of its own: takes the other files.
     handlers.registers.register(app)
+    handlers.filings.register(app)
     handlers.availability.register(app)
     handlers.assignments.register(app)
     # Last of group 0: whatever no feature took gets an answer, never silence.

@@ -7,8 +7,9 @@ import asyncio
 from pathlib import Path
 
 from bot.config import Settings
-from bot.demo_city import DEMO_PEOPLE, prepare_city
+from bot.demo_city import DEMO_PEOPLE, holds, prepare_city, seed_city
 from bot.offline import OfflineBot, Person
+from storage.db import Database
 
 CONSOLE_HELP = """Type text or /commands as the current user.
   a number        press that button of the bot's last message with buttons
@@ -16,56 +17,95 @@ CONSOLE_HELP = """Type text or /commands as the current user.
   /as ROLE        switch to the demo city's office, liaison, inspector or guest
   /user ID        switch to any Telegram user id
   /quit           leave"""
+CONSOLE_URL = "sqlite:///data/console.sqlite3"
+
+
+def console_url(settings: Settings, database_url: str | None) -> tuple[str, bool]:
+    """The database to chat on: --database, else DSR_DATABASE_URL when it is set, else the
+    console's own file; and whether it is the console's own (the demo city may be seeded
+    there, never in a database someone named)."""
+    if database_url:
+        return database_url, False
+    if "database_url" in settings.model_fields_set:
+        return settings.database_url, False
+    return CONSOLE_URL, True
+
+
+def role_note(person: Person, role: str) -> str:
+    return (
+        f"   ({person.name} is not the {role} in this database: act as /as office and invite "
+        f"them, be someone who is with /user TELEGRAM_ID, or start on the demo city with "
+        f"`dsr console` and no DSR_DATABASE_URL)"
+    )
 
 
 def run_console(
     settings: Settings, *, database_url: str | None, user: int | None, role: str | None
 ) -> int:
-    url = database_url or "sqlite:///data/console.sqlite3"
+    url, own = console_url(settings, database_url)
     database, settings = prepare_city(settings, url, reset=False, only_if_empty=True)
-    people = dict(DEMO_PEOPLE)
-    current = people.get(role or "office", people["office"])
+    if own and seed_city(database):
+        print("   (a fresh demo city: units SCJG and SW, their inspectors, and its people)")
+    who = _Who(database, list(settings.admin_ids), DEMO_PEOPLE["office"])
     if user is not None:
-        current = Person(user, f"User {user}", label="custom")
+        who.switch_user(str(user))
+    else:
+        who.switch_role(role if role in DEMO_PEOPLE else "office")
 
     async def loop() -> None:
-        nonlocal current
         bot = OfflineBot(settings, database)
         await bot.start()
         print(CONSOLE_HELP)
         try:
             while True:
-                line = await asyncio.to_thread(_prompt, current.title)
+                line = await asyncio.to_thread(_prompt, who.current.title)
                 if line is None or line.strip() == "/quit":
                     break
-                line = line.strip()
-                if not line:
-                    continue
-                if line.isdigit():
-                    await bot.press(current, int(line))
-                elif line.startswith("/file "):
-                    path = Path(line[len("/file ") :].strip()).expanduser()
-                    if not path.is_file():
-                        print(f"   (no file at {path})")
-                        continue
-                    await bot.upload(current, path)
-                elif line.startswith("/as "):
-                    wanted = line[4:].strip()
-                    current = people.get(wanted, current)
-                    print(f"   (you are now {current.title})")
-                elif line.startswith("/user "):
-                    raw = line[6:].strip()
-                    if raw.isdigit():
-                        current = Person(int(raw), f"User {raw}", label="custom")
-                    print(f"   (you are now {current.title})")
-                else:
-                    await bot.say(current, line)
+                await _step(bot, who, line.strip())
         finally:
             await bot.stop()
             database.dispose()
 
     asyncio.run(loop())
     return 0
+
+
+class _Who:
+    """The person the console speaks as, and the switches between people."""
+
+    def __init__(self, database: Database, admins: list[int], current: Person) -> None:
+        self.database, self.admins, self.current = database, admins, current
+
+    def switch_role(self, role: str) -> None:
+        self.current = DEMO_PEOPLE.get(role, self.current)
+        if role in DEMO_PEOPLE and not holds(self.database, self.current, role, self.admins):
+            print(role_note(self.current, role))
+
+    def switch_user(self, raw: str) -> None:
+        if raw.isdigit():
+            self.current = Person(int(raw), f"User {raw}", label="custom")
+
+
+async def _step(bot: OfflineBot, who: _Who, line: str) -> None:
+    """One line typed: a button's number, a file, a switch of person, or a message."""
+    if not line:
+        return
+    if line.isdigit():
+        await bot.press(who.current, int(line))
+    elif line.startswith("/file "):
+        path = Path(line[len("/file ") :].strip()).expanduser()
+        if not path.is_file():
+            print(f"   (no file at {path})")
+            return
+        await bot.upload(who.current, path)
+    elif line.startswith("/as "):
+        who.switch_role(line[4:].strip())
+        print(f"   (you are now {who.current.title})")
+    elif line.startswith("/user "):
+        who.switch_user(line[6:].strip())
+        print(f"   (you are now {who.current.title})")
+    else:
+        await bot.say(who.current, line)
 
 
 def _prompt(title: str) -> str | None:

@@ -7,7 +7,7 @@ Bot API calls the bot made. It grows with every capability.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TextIO
 
 from bot.config import Settings
@@ -27,6 +27,26 @@ from bot.offline import OfflineBot
 from bot.services.people import membership
 from storage.db import Database
 
+# A stand-in for the unit's rules document (实施细则), as a liaison would send it.
+RULES_PDF = "%PDF-1.4\n% 舞钢市市场监督管理局双随机抽查工作实施细则\n%%EOF\n".encode()
+
+
+class DemoClock:
+    """The bot's clock in the demo: the real time, until the demo moves it forward to
+    December for the half-year revision (the filing window is December 1–31)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def to_december(self, tz: tzinfo) -> None:
+        now = self()
+        local = now.astimezone(tz)
+        if local.month != 12:
+            self.offset += datetime(local.year, 12, 10, 10, 0, tzinfo=tz) - now
+
 
 def play(settings: Settings, *, database_url: str | None, reset: bool, out: TextIO) -> int:
     url = database_url or DEFAULT_DEMO_URL
@@ -36,7 +56,8 @@ def play(settings: Settings, *, database_url: str | None, reset: bool, out: Text
         out.write(f"dsr demo: {url} is not empty; add --reset to replace its contents\n")
         return 2
     try:
-        asyncio.run(_script(OfflineBot(demo_settings, database, out=out), database, out))
+        bot = OfflineBot(demo_settings, database, out=out, clock=DemoClock())
+        asyncio.run(_script(bot, database, out))
     finally:
         database.dispose()
     return 0
@@ -76,7 +97,8 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         await bot.say(OFFICE, "/units")
 
         _title(out, "3. 邀请联络员 / the office invites a liaison")
-        calls = await bot.press_label(OFFICE, "SCJG")
+        await bot.press_label(OFFICE, "SCJG")  # the unit's page
+        calls = await bot.press_label(OFFICE, "邀请联络员")
         code = _invite_code(calls)
         await bot.say(LIAISON, f"/start {code}")
         await bot.say(LIAISON, f"/start {code}")
@@ -121,8 +143,29 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
 
         _title(out, "8. 群聊 / someone adds the bot to a group")
         await bot.group_add(LIAISON, -100123)
+
+        await _documents_and_december(bot, out)
     finally:
         await bot.stop()
+
+
+async def _documents_and_december(bot: OfflineBot, out: TextIO) -> None:
+    _title(out, "9. 报送实施细则 / the liaison files the unit's rules document")
+    await bot.say(LIAISON, "/document")
+    await bot.press_label(LIAISON, "实施细则")
+    await bot.send_file(LIAISON, "实施细则.pdf", RULES_PDF)
+    await bot.say(OFFICE, "/documents")
+    await bot.press_label(OFFICE, "SCJG")
+
+    _title(out, "10. 十二月修订备案 / December: the half-year revision of both directories")
+    if isinstance(bot.clock, DemoClock):
+        bot.clock.to_december(bot.settings.tz)
+    await bot.say(LIAISON, "/filing")
+    await bot.press_label(LIAISON, "确认备案")
+    await bot.say(OFFICE, "/filings")
+    await bot.press_label(OFFICE, "全部单位：检查对象")
+    await bot.say(OFFICE, "/units")
+    await bot.press_label(OFFICE, "SCJG")
 
 
 def _days_ahead(bot: OfflineBot, days: int) -> date:

@@ -15,9 +15,12 @@ from bot.config import Settings
 from bot.domain.registers.uscc import check_character, org_code_check_character
 from bot.offline import Person
 from bot.services.people import membership
+from bot.services.people.profiles import load_profile
 from storage import migrate
 from storage.db import Database
-from storage.models import Base
+from storage.models import Base, Inspector, Unit
+
+DEMO_UNITS = [("SCJG", "舞钢市市场监督管理局"), ("SW", "国家税务总局舞钢市税务局")]
 
 DEFAULT_DEMO_URL = "sqlite:///data/demo.sqlite3"
 
@@ -26,6 +29,9 @@ LIAISON = Person(2001, "王芳", "zh-hans", "liaison, 市场监管局")
 INSPECTOR = Person(3001, "李强", "zh-hans", "inspector")
 GUEST = Person(9001, "陈先生", "zh-hans", "not a member")
 VISITOR = Person(9002, "Alex", "en", "not a member, English")
+
+# What each person of the demo city is in a seeded city (the console's own database).
+DEMO_ROLES = {"office": "office", "liaison": "liaison", "inspector": "inspector"}
 
 DEMO_PEOPLE = {
     "office": OFFICE,
@@ -132,3 +138,32 @@ def demo_directory(*, mistake: bool) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def seed_city(database: Database) -> bool:
+    """The demo city's units, inspectors and people, so that every person of DEMO_PEOPLE
+    holds the role they are named for (the console's own database, when it has no units
+    yet). True when it seeded."""
+    if membership.list_units(database):
+        return False
+    for code, name in DEMO_UNITS:
+        membership.add_unit(database, None, code, name)
+    for unit, name, cert in INSPECTORS:
+        membership.add_inspector(database, None, unit, name, cert)
+    with database.unit_of_work() as uow:
+        session = uow.session
+        scjg = session.query(Unit).filter_by(code="SCJG").one()
+        liaison = membership.user_row(session, LIAISON.telegram_id, LIAISON.name)
+        liaison.liaison_unit_id = scjg.id
+        inspector = membership.user_row(session, INSPECTOR.telegram_id, INSPECTOR.name)
+        inspector.inspector_id = session.query(Inspector).filter_by(name=INSPECTOR.name).one().id
+        uow.commit()
+    return True
+
+
+def holds(database: Database, person: Person, role: str, admin_ids: list[int]) -> bool:
+    """Whether ``person`` holds ``role`` in this database (a guest holds none)."""
+    profile = load_profile(database, person.telegram_id, admin_ids)
+    if role not in DEMO_ROLES:
+        return True
+    return profile is not None and profile.active and DEMO_ROLES[role] in profile.roles

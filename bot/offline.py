@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -49,10 +51,15 @@ class OfflineBot:
     app: DsrApplication | None = None
     names: dict[int, str] = field(default_factory=dict)
     last_buttons: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)
+    # The bot's clock (the demo plays on a fixed day); None: the real time.
+    clock: Callable[[], datetime] | None = None
 
     async def start(self) -> None:
         self.app = build_application(
-            self.settings, database=self.database, request=OfflineRequest(self.fake)
+            self.settings,
+            database=self.database,
+            request=OfflineRequest(self.fake),
+            clock=self.clock,
         )
         await self.app.initialize()
         # run_polling would call post_init; the offline transport has no polling loop.

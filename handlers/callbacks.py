@@ -135,6 +135,18 @@ CONFLICT_OK = Button("conf.ok")
 CONFLICT_NO = Button("conf.no")
 CONFLICT_WITHDRAW = Button("conf.del", (("conflict", "int"),))
 
+# The office's view of a unit, invitations for every missing liaison (handlers/units/);
+# filed documents (handlers/documents/); half-year filings (handlers/filings/).
+UNIT_PAGE = Button("unit.page", (("unit", "int"),))
+UNITS_INVITE_ALL = Button("unit.all")
+DOC_NEW = Button("doc.new")
+DOC_KIND = Button("doc.kind", (("kind", "int"),))  # index into DOCUMENT_KINDS
+DOC_LIST = Button("doc.list", (("unit", "int"),))
+DOC_GET = Button("doc.get", (("document", "int"),))
+FILING_OK = Button("fil.ok", (("unit", "int"),))
+FILING_PUBLIC = Button("fil.pub", (("unit", "int"),))
+FILING_PUBLIC_ALL = Button("fil.all", (("kind", "word"),))
+
 # Assignments and recusal (handlers/assignments/). The services put these on the notices
 # they write (bot/services/outbox.py builds the same data, since services cannot import
 # this module; tests/unit/test_notice_buttons.py checks that the two agree).

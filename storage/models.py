@@ -369,6 +369,26 @@ class RevisionFiling(Base):
     filed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class FilingWindow(Base):
+    """The days a half-year revision may be filed, when the office moved them from the
+    default (June 1–30, December 1–31: bot/domain/registers/halves.py)."""
+
+    __tablename__ = "filing_windows"
+    __table_args__ = (
+        UniqueConstraint("year", "half"),
+        CheckConstraint("half IN ('H1', 'H2')", name="half"),
+        CheckConstraint("opens <= closes", name="span"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    half: Mapped[str] = mapped_column(String(2))
+    opens: Mapped[date] = mapped_column(Date)
+    closes: Mapped[date] = mapped_column(Date)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # --- double random: plans, tasks, draws, teams (docs/dsr-draw-v1.md) ---------------------------
 
 

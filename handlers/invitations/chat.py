@@ -62,11 +62,21 @@ async def join(update: Update, context: DsrContext, code: str) -> None:
 @requires("office")
 async def unit_invite(update: Update, context: DsrContext) -> None:
     unit_id = callbacks.UNIT_INVITE.int_arg(context, "unit")
+    made = await call(invites.liaison_invite, context.db, actor(context), unit_id, policy(context))
     await answer(update, context)
-    info = await call(invites.invite_liaison, context.db, actor(context), unit_id, policy(context))
+    text = views.liaison_link_intro(context.t, made.invite.unit_name, made.reused, made.liaisons)
+    await reply(update, text + "\n" + _line(context, made.invite), html_mode=True)
+
+
+@requires("office")
+async def invite_missing_liaisons(update: Update, context: DsrContext) -> None:
+    infos = await call(invites.invite_missing_liaisons, context.db, actor(context), policy(context))
+    await answer(update, context)
     t = context.t
-    text = t._("Send this one-time link to the liaison of {unit}:", unit=esc(info.unit_name))
-    await reply(update, text + "\n" + _line(context, info), html_mode=True)
+    if not infos:
+        await reply(update, t._("Every unit has a liaison; there is nobody to invite."))
+        return
+    await _send_links(update, context, infos)
 
 
 @requires("liaison")
@@ -115,6 +125,12 @@ async def _invite_inspectors(
     if not infos:
         await reply(update, t._("Everyone has joined already; there is nobody to invite."))
         return
+    await _send_links(update, context, infos)
+
+
+async def _send_links(update: Update, context: DsrContext, infos: list[InviteInfo]) -> None:
+    """The links in the chat, and as a spreadsheet when there are several."""
+    t = context.t
     lines = "\n\n".join(_line(context, i) for i in infos)
     await reply(update, views.links_header(t, len(infos)) + "\n\n" + lines, html_mode=True)
     if len(infos) > 1 and update.effective_chat is not None:
@@ -175,6 +191,7 @@ async def handover(update: Update, context: DsrContext) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(callbacks.UNIT_INVITE.handler(unit_invite))
+    app.add_handler(callbacks.UNITS_INVITE_ALL.handler(invite_missing_liaisons))
     app.add_handler(CommandHandler("inspectors", inspector_list))
     app.add_handler(callbacks.INSPECTOR_INVITE.handler(invite_one_inspector))
     app.add_handler(callbacks.INSPECTORS_INVITE_ALL.handler(invite_all_inspectors))

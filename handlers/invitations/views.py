@@ -89,6 +89,30 @@ def invite_keyboard(t: Translator, invite_id: int) -> InlineKeyboardMarkup:
     )
 
 
+def liaison_link_intro(t: Translator, unit_name: str, reused: bool, liaisons: Sequence[str]) -> str:
+    """What the office reads above a liaison link: whether it is the live link made
+    earlier, and that a unit with a liaison gets a second one (a deputy) by it (HTML)."""
+    unit = esc(unit_name)
+    if reused:
+        text = t._(
+            "The link made earlier for the liaison of {unit} still works; send it (there is "
+            "still one link only):",
+            unit=unit,
+        )
+    else:
+        text = t._("Send this one-time link to the liaison of {unit}:", unit=unit)
+    if liaisons:
+        warning = t._(
+            "{unit} already has a liaison ({names}). Whoever opens this link becomes one "
+            "more liaison (a deputy). To replace the liaison instead, they send /handover; "
+            "to withdraw the link, use /invites.",
+            unit=unit,
+            names="、".join(esc(n) for n in liaisons),
+        )
+        text = warning + "\n\n" + text
+    return text
+
+
 def links_header(t: Translator, count: int) -> str:
     return t.n_(
         "{n} invitation link: send it to the person named, it works once.",
@@ -104,7 +128,7 @@ def workbook_rows(
     headers = [t._("Name"), t._("Unit"), t._("Valid until"), t._("Link")]
     rows = [
         (
-            i.inspector_name or "",
+            i.inspector_name or t._("liaison"),
             i.unit_name,
             t.datetime(i.expires_at, "short", tz=tz),
             link(bot_username, i.code),

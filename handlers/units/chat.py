@@ -12,6 +12,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.services.errors import ServiceError
 from bot.services.people import membership
+from bot.services.registers import unit_page as pages
 from handlers import callbacks
 from handlers.common import actor, answer, call, edit, refuse, reply, requires
 from handlers.context import DsrContext
@@ -31,6 +32,18 @@ async def units(update: Update, context: DsrContext) -> None:
         await reply(update, t._("There are no member units yet. Add one with /addunit CODE name."))
         return
     text, markup = views.unit_list(context.t, infos)
+    await reply(update, text, markup=markup, html_mode=True)
+
+
+@requires("office")
+async def unit_page(update: Update, context: DsrContext) -> None:
+    unit_id = callbacks.UNIT_PAGE.int_arg(context, "unit")
+    tz = context.settings.tz
+    page = await call(
+        pages.unit_page, context.db, actor(context), unit_id, context.now().astimezone(tz).date()
+    )
+    await answer(update, context)
+    text, markup = views.unit_page(context.t, page, tz)
     await reply(update, text, markup=markup, html_mode=True)
 
 
@@ -145,4 +158,5 @@ def _conversation(text: filters.BaseFilter) -> ConversationHandler[DsrContext]:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("units", units))
+    app.add_handler(callbacks.UNIT_PAGE.handler(unit_page))
     app.add_handler(add_unit_conversation())

@@ -23,7 +23,7 @@ from bot.services.people import profiles as people
 from bot.services.people.invites import InvitePolicy
 from bot.services.people.notices import NoticeContext
 from bot.services.people.profiles import Profile
-from bot.services.registers import imports
+from bot.services.registers import directories, imports
 from handlers import callbacks
 from storage.db import Database
 from storage.models import Draw, Entity, Plan, Task, TaskUnit, TeamMember
@@ -62,6 +62,11 @@ CONVERSATION_PATTERNS = {
         )
     ),
 }
+
+
+# Buttons of a conversation a liaison starts for their own unit (filing a document): the
+# other unit's liaison gets their own unit's question, never anything of unit A.
+OWN_UNIT_PATTERNS = {callbacks.DOC_NEW.pattern.pattern, callbacks.DOC_KIND.pattern.pattern}
 
 
 def _profile(db: Database, telegram_id: int) -> Profile:
@@ -110,8 +115,12 @@ def city(bot: OfflineBot, db: Database) -> dict[str, object]:
         "chat",
         today=now.astimezone(TZ).date(),
     )
+    document_a = directories.file_document(
+        db, liaison_a, "AAA", "rules", 2026, "甲单位细则秘密", "细则.pdf", b"%PDF-1.4 A", now
+    )
     member_a = _team_member(db, a.id, insp_a.id, now)
     return {
+        "document_a": document_a.id,
         "member_a": member_a,
         "import_a": kept.import_id,
         "unit_a": a.id,
@@ -174,7 +183,15 @@ def _team_member(db: Database, unit_id: int, inspector_id: int, now: datetime) -
 
 
 def _secrets(city: dict[str, object]) -> list[str]:
-    return ["甲单位秘密名称", "甲检查员", "甲待邀请", str(city["code_a"]), "41000011", "甲回避对象"]
+    return [
+        "甲单位秘密名称",
+        "甲检查员",
+        "甲待邀请",
+        str(city["code_a"]),
+        "41000011",
+        "甲回避对象",
+        "甲单位细则秘密",
+    ]
 
 
 def _samples(city: dict[str, object]) -> dict[str, list[str]]:
@@ -226,6 +243,15 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
         callbacks.CONFLICT_WITHDRAW.pattern.pattern: [
             callbacks.CONFLICT_WITHDRAW.data(city["conflict_a"])
         ],
+        callbacks.UNIT_PAGE.pattern.pattern: [callbacks.UNIT_PAGE.data(city["unit_a"])],
+        callbacks.UNITS_INVITE_ALL.pattern.pattern: [callbacks.UNITS_INVITE_ALL.data()],
+        callbacks.DOC_NEW.pattern.pattern: [callbacks.DOC_NEW.data()],
+        callbacks.DOC_KIND.pattern.pattern: [callbacks.DOC_KIND.data(0)],
+        callbacks.DOC_LIST.pattern.pattern: [callbacks.DOC_LIST.data(city["unit_a"])],
+        callbacks.DOC_GET.pattern.pattern: [callbacks.DOC_GET.data(city["document_a"])],
+        callbacks.FILING_OK.pattern.pattern: [callbacks.FILING_OK.data(city["unit_a"])],
+        callbacks.FILING_PUBLIC.pattern.pattern: [callbacks.FILING_PUBLIC.data(city["unit_a"])],
+        callbacks.FILING_PUBLIC_ALL.pattern.pattern: [callbacks.FILING_PUBLIC_ALL.data("entities")],
         callbacks.ASSIGNMENT_ACK.pattern.pattern: [callbacks.ASSIGNMENT_ACK.data(city["member_a"])],
         callbacks.RECUSAL_ASK.pattern.pattern: [callbacks.RECUSAL_ASK.data(city["member_a"])],
         callbacks.RECUSAL_APPROVE.pattern.pattern: [
@@ -340,6 +366,11 @@ async def test_another_units_liaison_sees_and_changes_nothing(
                 assert [c.method for c in calls if c.method == "sendDocument"], data
                 assert not any(s in visible for s in _secrets(city)), data
                 continue
+            if pattern in OWN_UNIT_PATTERNS:
+                # Filing a document starts for the presser's own unit (乙单位), never A's.
+                assert "要报送哪类文件" in visible or "请以文件形式发送" in visible, (data, visible)
+                assert not any(s in visible for s in _secrets(city)), data
+                continue
             refusals = ["只能管理本单位", "只有联席会议办公室", "只有成员单位联络员"]
             # An inspector's assignment, a recusal for the lead unit to decide (assignments).
             refusals += ["只有已关联执法检查人员名录", "牵头单位的联络员"]
@@ -356,6 +387,9 @@ async def test_another_units_liaison_sees_and_changes_nothing(
     assert _profile(db, INSPECTOR_A.telegram_id).is_member
     assert count(db, "imports", f"status = 'preview' AND id = {city['import_a']}") == 1
     assert count(db, "unit_entities") == 0
+    # Unit A's documents and filings are untouched: one document, no revision filed.
+    assert count(db, "documents") == 1
+    assert count(db, "revision_filings") == 0
     # Unit A's absence and declared conflict are untouched.
     assert count(db, "unavailability", f"id = {city['away_a']}") == 1
     assert count(db, "conflicts", f"id = {city['conflict_a']}") == 1

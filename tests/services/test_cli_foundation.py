@@ -101,11 +101,12 @@ def test_db_check_finds_no_drift(database_url: str, dsr: Dsr) -> None:
 
 def test_console_chats_with_the_real_bot(tmp_path: Path, dsr: Dsr) -> None:
     url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
-    script = "/help\n/addunit SCJG 市场监督管理局\n/units\n1\n/as guest\n/units\n/quit\n"
+    script = "/help\n/addunit SCJG 市场监督管理局\n/units\n1\n1\n/as guest\n/units\n/quit\n"
     result = dsr("console", "--database", url, "--as", "office", stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "/units — 成员单位及联络员" in out  # the office's help
-    assert "[1] 邀请 SCJG 的联络员" in out  # a button, pressed by its number
+    assert "[1] SCJG 市场监督管理局" in out  # a button, pressed by its number: the unit's page
+    assert "[1] 邀请联络员" in out  # the page's first button
     assert "?start=" in out  # the invitation link it made
     assert "本机器人供联席会议成员单位使用" in out  # the guest is refused

@@ -255,3 +255,44 @@ def test_people_affected_by_others_are_told_in_their_language(
     to_removed = [(m, text) for c, m, text in _outbox(db) if c == 500]
     assert any("使用权限已终止" in text for _, text in to_removed)
     assert "setMyCommands" in [m for m, _ in to_removed]
+
+
+def test_inviting_a_liaison_twice_gives_the_same_live_link(
+    db: Database, city: dict[str, int]
+) -> None:
+    office = profile(db, OFFICE_TG)
+    first = invites.liaison_invite(db, office, city["a"], policy())
+    again = invites.liaison_invite(db, office, city["a"], policy())
+    assert (first.reused, again.reused) == (False, True)
+    assert again.invite.code == first.invite.code and first.liaisons == ()
+    assert len(invites.pending_invites(db, office, NOW)) == 1
+    joining.redeem(db, first.invite.code, 201, "张三", policy())
+    # Once used, the next link is a deputy's, and the office is told who is liaison already.
+    deputy = invites.liaison_invite(db, office, city["a"], policy())
+    assert not deputy.reused and deputy.liaisons == ("张三",)
+    assert deputy.invite.code != first.invite.code
+
+
+def test_the_office_invites_every_missing_liaison_at_once(
+    db: Database, city: dict[str, int]
+) -> None:
+    office = profile(db, OFFICE_TG)
+    live = invites.invite_liaison(db, office, city["b"], policy())
+    links = invites.invite_missing_liaisons(db, office, policy())
+    assert [i.unit_code for i in links] == ["SCJG", "SW"]
+    assert links[1].code == live.code  # the live link, not a second one
+    joining.redeem(db, links[0].code, 201, "张三", policy())
+    assert [i.unit_code for i in invites.invite_missing_liaisons(db, office, policy())] == ["SW"]
+    join_liaison(db, city["b"], 202)
+    assert invites.invite_missing_liaisons(db, office, policy()) == []
+    join_liaison(db, city["a"], 203)
+    with pytest.raises(NotAllowedError):
+        invites.invite_missing_liaisons(db, profile(db, 203), policy())
+
+
+@pytest.mark.parametrize("code", ["hello", "HELLO_world", "x" * 64, "abcd"])
+def test_a_mistyped_code_is_not_valid_not_another_bots(
+    db: Database, city: dict[str, int], code: str
+) -> None:
+    with pytest.raises(ServiceError, match="not valid"):
+        joining.redeem(db, code, 301, "某人", policy())

@@ -99,17 +99,97 @@ def _new_invite(
     return _info(session, invite)
 
 
+@dataclass(frozen=True)
+class LiaisonInvite:
+    """A liaison link, and what the office should know before sending it: whether it is the
+    live link made earlier (``reused``), and the unit's current liaisons (a second one is a
+    deputy)."""
+
+    invite: InviteInfo
+    reused: bool
+    liaisons: tuple[str, ...]
+
+
 def invite_liaison(
     database: Database, actor: Profile, unit_id: int, policy: InvitePolicy
 ) -> InviteInfo:
     """The office invites a liaison for a unit (a unit may have several)."""
+    return liaison_invite(database, actor, unit_id, policy).invite
+
+
+def liaison_invite(
+    database: Database, actor: Profile, unit_id: int, policy: InvitePolicy
+) -> LiaisonInvite:
+    """The office's link for a unit's liaison. A live link made earlier is given again, so
+    pressing "invite" twice never leaves two links that each make a liaison."""
     require_office(actor)
     with database.unit_of_work() as uow:
-        if uow.session.get(Unit, unit_id) is None:
+        session = uow.session
+        if session.get(Unit, unit_id) is None:
             raise ServiceError(N_("That unit no longer exists."))
-        info = _new_invite(uow.session, actor, policy, role=ROLE_LIAISON, unit_id=unit_id)
+        liaisons = _liaison_names(session, unit_id)
+        pending = _pending_liaison_invite(session, unit_id, policy.now)
+        if pending is not None:
+            return LiaisonInvite(_info(session, pending), True, liaisons)
+        info = _new_invite(session, actor, policy, role=ROLE_LIAISON, unit_id=unit_id)
         uow.commit()
-        return info
+        return LiaisonInvite(info, False, liaisons)
+
+
+def invite_missing_liaisons(
+    database: Database, actor: Profile, policy: InvitePolicy
+) -> list[InviteInfo]:
+    """A link for every active unit that has no liaison yet (its live link when it has one),
+    in unit code order: the office invites them all at once."""
+    require_office(actor)
+    with database.unit_of_work() as uow:
+        session = uow.session
+        served = set(
+            session.execute(
+                select(User.liaison_unit_id).where(User.active, User.liaison_unit_id.is_not(None))
+            ).scalars()
+        )
+        units = session.execute(select(Unit).where(Unit.active).order_by(Unit.code)).scalars()
+        result = []
+        for unit in units:
+            if unit.id in served:
+                continue
+            pending = _pending_liaison_invite(session, unit.id, policy.now)
+            if pending is not None:
+                result.append(_info(session, pending))
+            else:
+                result.append(
+                    _new_invite(session, actor, policy, role=ROLE_LIAISON, unit_id=unit.id)
+                )
+        uow.commit()
+        return result
+
+
+def _pending_liaison_invite(session: Session, unit_id: int, now: datetime) -> Invite | None:
+    """The unit's live liaison link made by the office (not a hand-over), if any."""
+    return (
+        session.execute(
+            select(Invite)
+            .where(
+                Invite.unit_id == unit_id,
+                Invite.role == ROLE_LIAISON,
+                Invite.handover_from.is_(None),
+                Invite.used_at.is_(None),
+                Invite.revoked_at.is_(None),
+                Invite.expires_at > now,
+            )
+            .order_by(Invite.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+
+
+def _liaison_names(session: Session, unit_id: int) -> tuple[str, ...]:
+    names = session.execute(
+        select(User.name).where(User.active, User.liaison_unit_id == unit_id).order_by(User.id)
+    ).scalars()
+    return tuple(name or "?" for name in names)
 
 
 def handover_liaison(database: Database, actor: Profile, policy: InvitePolicy) -> InviteInfo:

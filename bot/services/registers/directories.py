@@ -36,6 +36,8 @@ DOCUMENT_KIND_NAMES: Final[Mapping[str, str]] = {
 }
 # Telegram lets a bot download 20 MB; a file the bot cannot send back is no use filed.
 MAX_DOCUMENT_BYTES: Final = 20 * 2**20
+# What a filed document may be: the office reads them as PDF, Word or Excel files.
+DOCUMENT_SUFFIXES: Final = ("pdf", "docx", "doc", "xlsx", "xls")
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,24 @@ def _document_kind(kind: str) -> str:
             kinds=", ".join(DOCUMENT_KINDS),
         )
     return kind
+
+
+def check_document_file(file_name: str | None, size: int | None) -> None:
+    """Refuse a file that cannot be filed before it is downloaded: by its name's suffix and
+    by its size, when Telegram gives one (it may not)."""
+    name = file_name or ""
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in DOCUMENT_SUFFIXES:
+        raise ServiceError(
+            N_("{file} cannot be filed: send a PDF, Word or Excel file ({suffixes})."),
+            file=name or "?",
+            suffixes=", ".join(f".{s}" for s in DOCUMENT_SUFFIXES),
+        )
+    if size is not None and size > MAX_DOCUMENT_BYTES:
+        raise ServiceError(
+            N_("The file is larger than {megabytes} MB."),
+            megabytes=MAX_DOCUMENT_BYTES // 2**20,
+        )
 
 
 def file_document(
