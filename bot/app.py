@@ -18,6 +18,7 @@ import handlers.filings
 import handlers.gate
 import handlers.invitations
 import handlers.people
+import handlers.records
 import handlers.registers
 import handlers.start
 import handlers.units
@@ -136,6 +137,8 @@ def build_application(
     handlers.filings.register(app)
     handlers.availability.register(app)
     handlers.assignments.register(app)
+    # After the conversations that wait for typed text of their own (/away's days).
+    handlers.records.register(app)
     # Last of group 0: whatever no feature took gets an answer, never silence.
     handlers.fallback.register(app)
     handlers.errors.register(app)

@@ -147,6 +147,23 @@ FILING_OK = Button("fil.ok", (("unit", "int"),))
 FILING_PUBLIC = Button("fil.pub", (("unit", "int"),))
 FILING_PUBLIC_ALL = Button("fil.all", (("kind", "word"),))
 
+# Register records edited by hand (handlers/records/): a record's page and its buttons
+# (any time: the service authorises each press), and the /find and /records conversation.
+RECORD_OPEN = Button("rd.open", (("kind", "word"), ("record", "int")))
+RECORD_LOG = Button("rd.log", (("kind", "word"), ("record", "int")))
+RECORD_ACTIVE = Button("rd.act", (("kind", "word"), ("record", "int"), ("on", "int")))
+RECORD_ACTIVE_OK = Button("rd.actok", (("kind", "word"), ("record", "int"), ("on", "int")))
+RECORD_EDIT = Button("rd.edit", (("kind", "word"), ("record", "int")))
+RECORD_KIND = Button("rd.kind", (("kind", "word"),))
+RECORD_HITS = Button("rd.hits", (("page", "int"),))
+RECORD_ADD = Button("rd.add")
+RECORD_FIELD = Button("rd.field", (("field", "word"),))
+RECORD_CHOICE = Button("rd.pick", (("choice", "int"),))
+RECORD_CLEAR = Button("rd.clear")
+RECORD_SKIP = Button("rd.skip")
+RECORD_OK = Button("rd.ok")
+RECORD_NO = Button("rd.no")
+
 # Assignments and recusal (handlers/assignments/). The services put these on the notices
 # they write (bot/services/outbox.py builds the same data, since services cannot import
 # this module; tests/unit/test_notice_buttons.py checks that the two agree).

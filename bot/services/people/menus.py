@@ -40,6 +40,13 @@ COMMANDS: tuple[MenuCommand, ...] = (
         "office",
         "liaison",
     ),
+    _cmd(
+        "find",
+        N_("Find a record: /find a code, part of a name or a certificate number"),
+        "office",
+        "liaison",
+    ),
+    _cmd("records", N_("The directories: find, change or add a record"), "office", "liaison"),
     _cmd("invites", N_("Invitations not used yet"), "office", "liaison"),
     _cmd("people", N_("People with access, and removing them"), "office", "liaison"),
     _cmd("handover", N_("Hand my liaison role to someone else"), "liaison"),

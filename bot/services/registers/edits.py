@@ -96,6 +96,19 @@ def editable(kind: str) -> tuple[FieldSpec, ...]:
     return tuple(f for f in spec_of(register).fields if f.key in STORED[register])
 
 
+def clearable(kind: str, key: str) -> bool:
+    """Whether a field may be left empty (a blank cell means something for some)."""
+    spec = _field(register_of(kind), key)
+    return not spec.required and key not in NEVER_BLANK
+
+
+def unit_code_of(database: Database, actor: Profile, code: str) -> str:
+    """The code of a unit whose directory ``actor`` may change, or a refusal."""
+    lookup.require_reader(actor)
+    with reading(database) as session:
+        return unit_for(session, actor, code).code
+
+
 def _field(register: Register, key: str) -> FieldSpec:
     if key not in STORED[register]:
         raise ServiceError(N_("That field cannot be changed here."))

@@ -1,0 +1,482 @@
+"""Register records in the chat (the issue "一单两库", part 3): /find TEXT (or /records,
+then a register) finds records by a code, part of a name or a certificate number; a
+record's page has buttons to change a field, deactivate or reactivate it and read its
+history; /records also adds a record. Changing and adding are a persistent conversation
+(a question at a time, a confirmation, a summary; /cancel cancels). Texts and keyboards
+are in views.py; the rules in bot/services/registers/lookup.py and edits.py, which
+authorise every step again (the office any unit, a liaison their own)."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+from typing import Any, Final
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.warnings import PTBUserWarning
+
+from bot.domain.registers.specs import Register
+from bot.services.errors import ServiceError
+from bot.services.registers import edits, lookup
+from bot.services.registers.edits import InvalidValue
+from handlers import callbacks
+from handlers.common import actor, answer, call, edit, refuse, reply, requires
+from handlers.context import DsrContext
+from handlers.records import views
+
+PICK_KIND, ASK_QUERY, RESULTS, PICK_FIELD, ASK_VALUE, CONFIRM, ASK_UNIT, ASK_NEW = range(8)
+DRAFT: Final = "records_draft"
+END: Final = ConversationHandler.END
+
+readers = requires("office", "liaison")
+
+
+def today(context: DsrContext) -> date:
+    return context.now().astimezone(context.settings.tz).date()
+
+
+def draft_of(context: DsrContext) -> dict[str, Any]:
+    data = context.user_data if context.user_data is not None else {}
+    draft = data.setdefault(DRAFT, {})
+    assert isinstance(draft, dict)
+    return draft
+
+
+def text_of(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
+async def _show(update: Update, text: str, markup: Any, *, html: bool = True) -> None:
+    """Edit the pressed message, or answer a typed one."""
+    if update.callback_query is not None:
+        await edit(update, text, markup=markup, html_mode=html)
+    else:
+        await reply(update, text, markup=markup, html_mode=html)
+
+
+# --- finding ----------------------------------------------------------------------------------
+
+
+async def start_find(update: Update, context: DsrContext) -> int:
+    draft = draft_of(context)
+    draft.clear()
+    try:
+        lookup.require_reader(actor(context))
+    except ServiceError as error:
+        await refuse(update, context, error)
+        return END
+    typed = " ".join(context.args or [])
+    if typed:
+        return await _search(update, context, typed)
+    text, markup = views.ask_query(context.t, None)
+    await reply(update, text, markup=markup)
+    return ASK_QUERY
+
+
+async def start_records(update: Update, context: DsrContext) -> int:
+    draft_of(context).clear()
+    try:
+        lookup.require_reader(actor(context))
+    except ServiceError as error:
+        await refuse(update, context, error)
+        return END
+    text, markup = views.pick_register(context.t)
+    await reply(update, text, markup=markup)
+    return PICK_KIND
+
+
+async def kind_chosen(update: Update, context: DsrContext) -> int:
+    kind = callbacks.RECORD_KIND.word_arg(context, "kind")
+    await answer(update, context)
+    if kind not in {r.value for r in Register}:
+        return PICK_KIND
+    draft_of(context)["kind"] = kind
+    text, markup = views.ask_query(context.t, kind)
+    await edit(update, text, markup=markup)
+    return ASK_QUERY
+
+
+async def query_typed(update: Update, context: DsrContext) -> int:
+    return await _search(update, context, text_of(update))
+
+
+async def _search(update: Update, context: DsrContext, typed: str, page: int = 0) -> int:
+    draft = draft_of(context)
+    kind = draft.get("kind")
+    try:
+        found = await call(lookup.find_records, context.db, actor(context), typed, kind)
+    except ServiceError as error:
+        await refuse(update, context, error)
+        return ASK_QUERY
+    draft["query"] = typed
+    if not found:
+        await reply(update, views.no_hits(context.t, typed))
+        return ASK_QUERY
+    text, markup = views.hits(context.t, found, page)
+    await _show(update, text, markup, html=False)
+    return RESULTS
+
+
+async def turn_hits(update: Update, context: DsrContext) -> int:
+    await answer(update, context)
+    typed = draft_of(context).get("query")
+    if not typed:
+        return END
+    return await _search(
+        update, context, str(typed), callbacks.RECORD_HITS.int_arg(context, "page")
+    )
+
+
+# --- a record's page (any time: every press authorised again) ---------------------------------
+
+
+def _record_args(button: callbacks.Button, context: DsrContext) -> tuple[str, int]:
+    return button.word_arg(context, "kind"), button.int_arg(context, "record")
+
+
+@readers
+async def open_record(update: Update, context: DsrContext) -> None:
+    kind, record_id = _record_args(callbacks.RECORD_OPEN, context)
+    page = await call(lookup.view_record, context.db, actor(context), kind, record_id)
+    await answer(update, context)
+    text, markup = views.record_page(context.t, page)
+    await reply(update, text, markup=markup, html_mode=True)
+
+
+@readers
+async def show_history(update: Update, context: DsrContext) -> None:
+    kind, record_id = _record_args(callbacks.RECORD_LOG, context)
+    page, entries = await call(lookup.history, context.db, actor(context), kind, record_id)
+    await answer(update, context)
+    text, markup = views.history(context.t, page, entries, context.settings.tz)
+    await reply(update, text, markup=markup, html_mode=True)
+
+
+@readers
+async def ask_active(update: Update, context: DsrContext) -> None:
+    kind, record_id = _record_args(callbacks.RECORD_ACTIVE, context)
+    on = callbacks.RECORD_ACTIVE.int_arg(context, "on") == 1
+    page = await call(lookup.view_record, context.db, actor(context), kind, record_id)
+    await answer(update, context)
+    text, markup = views.confirm_active(context.t, page, on)
+    await edit(update, text, markup=markup, html_mode=True)
+
+
+@readers
+async def set_active(update: Update, context: DsrContext) -> None:
+    kind, record_id = _record_args(callbacks.RECORD_ACTIVE_OK, context)
+    on = callbacks.RECORD_ACTIVE_OK.int_arg(context, "on") == 1
+    done = await call(
+        edits.set_active, context.db, actor(context), kind, record_id, on, context.now()
+    )
+    await answer(update, context)
+    await edit(
+        update,
+        views.active_done(context.t, done),
+        markup=views.record_buttons(context.t, done.page),
+        html_mode=True,
+    )
+
+
+# --- changing a field -------------------------------------------------------------------------
+
+
+async def start_edit(update: Update, context: DsrContext) -> int:
+    kind, record_id = _record_args(callbacks.RECORD_EDIT, context)
+    draft = draft_of(context)
+    draft.clear()
+    try:
+        page = await call(lookup.view_record, context.db, actor(context), kind, record_id)
+    except ServiceError as error:
+        await refuse(update, context, error)
+        return END
+    await answer(update, context)
+    draft.update(mode="change", kind=kind, record=record_id, name=page.name)
+    text, markup = views.pick_field(context.t, page)
+    await reply(update, text, markup=markup, html_mode=True)
+    return PICK_FIELD
+
+
+async def field_chosen(update: Update, context: DsrContext) -> int:
+    key = callbacks.RECORD_FIELD.word_arg(context, "field")
+    draft = draft_of(context)
+    try:
+        page = await call(
+            lookup.view_record, context.db, actor(context), draft["kind"], draft["record"]
+        )
+    except (ServiceError, KeyError) as error:
+        if isinstance(error, ServiceError):
+            await refuse(update, context, error)
+        return END
+    await answer(update, context)
+    if key not in page.values:
+        return PICK_FIELD
+    draft["field"] = key
+    clearable = edits.clearable(page.kind, key)
+    text, markup = views.ask_value(context.t, page.kind, key, page.values[key], clearable)
+    await edit(update, text, markup=markup, html_mode=True)
+    return ASK_VALUE
+
+
+async def value_typed(update: Update, context: DsrContext) -> int:
+    return await _take_value(update, context, text_of(update))
+
+
+async def value_picked(update: Update, context: DsrContext) -> int:
+    await answer(update, context)
+    picked = _picked(context)
+    return ASK_VALUE if picked is None else await _take_value(update, context, picked)
+
+
+async def value_cleared(update: Update, context: DsrContext) -> int:
+    await answer(update, context)
+    return await _take_value(update, context, None)
+
+
+def _picked(context: DsrContext) -> str | None:
+    draft = draft_of(context)
+    key = draft.get("field")
+    if not key or "kind" not in draft:
+        return None
+    choices = views.choices_of(views.field_of(draft["kind"], key))
+    index = callbacks.RECORD_CHOICE.int_arg(context, "choice")
+    return choices[index] if index < len(choices) else None
+
+
+async def _take_value(update: Update, context: DsrContext, typed: str | None) -> int:
+    draft = draft_of(context)
+    if not {"kind", "record", "field"} <= draft.keys():
+        return END
+    kind, key = draft["kind"], draft["field"]
+    try:
+        checked = await call(
+            edits.check_change,
+            context.db,
+            actor(context),
+            kind,
+            draft["record"],
+            key,
+            typed,
+            today(context),
+        )
+    except InvalidValue as error:
+        await reply(update, views.invalid_value(context.t, kind, key, error))
+        return ASK_VALUE
+    except ServiceError as error:
+        await refuse(update, context, error)
+        return ASK_VALUE
+    draft["typed"] = typed
+    if update.callback_query is not None:
+        await edit(update, None)
+    text, markup = views.confirm_change(context.t, kind, str(draft.get("name")), checked)
+    await reply(update, text, markup=markup, html_mode=True)
+    return CONFIRM
+
+
+# --- adding a record --------------------------------------------------------------------------
+
+
+async def start_add(update: Update, context: DsrContext) -> int:
+    await answer(update, context)
+    await edit(update, None)
+    draft = draft_of(context)
+    kind = draft.get("kind")
+    if kind not in {r.value for r in Register}:
+        return END
+    who = actor(context)
+    draft.update(mode="add", values={}, step=0)
+    if who.liaison_unit_code is not None:
+        draft["unit"] = who.liaison_unit_code
+        return await _ask_next(update, context)
+    await reply(update, views.ask_unit(context.t))
+    return ASK_UNIT
+
+
+async def unit_typed(update: Update, context: DsrContext) -> int:
+    try:
+        code = await call(edits.unit_code_of, context.db, actor(context), text_of(update))
+    except ServiceError as error:
+        await refuse(update, context, error)
+        return ASK_UNIT
+    draft_of(context)["unit"] = code
+    return await _ask_next(update, context)
+
+
+def _asked(kind: str) -> tuple[str, ...]:
+    return edits.ASKED[Register(kind)]
+
+
+def _required(draft: dict[str, Any], key: str) -> bool:
+    """The name always; an entity's kind when no USCC tells it."""
+    if key == "name":
+        return True
+    return (
+        draft["kind"] == Register.ENTITIES.value
+        and key == "kind"
+        and not draft["values"].get("uscc")
+    )
+
+
+async def _ask_next(update: Update, context: DsrContext) -> int:
+    draft = draft_of(context)
+    kind, step = draft["kind"], int(draft["step"])
+    asked = _asked(kind)
+    if step >= len(asked):
+        text, markup = views.confirm_add(context.t, kind, draft["unit"], draft["values"])
+        await reply(update, text, markup=markup, html_mode=True)
+        return CONFIRM
+    key = asked[step]
+    question, buttons = views.ask_new(context.t, kind, key, _required(draft, key))
+    await reply(update, question, markup=buttons, html_mode=True)
+    return ASK_NEW
+
+
+async def new_typed(update: Update, context: DsrContext) -> int:
+    return await _take_new(update, context, text_of(update))
+
+
+async def new_picked(update: Update, context: DsrContext) -> int:
+    await answer(update, context)
+    draft = draft_of(context)
+    if "step" not in draft:
+        return END
+    key = _asked(draft["kind"])[int(draft["step"])]
+    choices = views.choices_of(views.field_of(draft["kind"], key))
+    index = callbacks.RECORD_CHOICE.int_arg(context, "choice")
+    if index >= len(choices):
+        return ASK_NEW
+    await edit(update, None)
+    return await _take_new(update, context, choices[index])
+
+
+async def new_skipped(update: Update, context: DsrContext) -> int:
+    await answer(update, context)
+    draft = draft_of(context)
+    if "step" not in draft:
+        return END
+    key = _asked(draft["kind"])[int(draft["step"])]
+    if _required(draft, key):
+        return ASK_NEW
+    await edit(update, None)
+    draft["step"] = int(draft["step"]) + 1
+    return await _ask_next(update, context)
+
+
+async def _take_new(update: Update, context: DsrContext, typed: str) -> int:
+    draft = draft_of(context)
+    kind = draft["kind"]
+    key = _asked(kind)[int(draft["step"])]
+    try:
+        await call(edits.parse_value, kind, key, typed, today(context))
+    except InvalidValue as error:
+        await reply(update, views.invalid_value(context.t, kind, key, error))
+        return ASK_NEW
+    draft["values"][key] = typed.strip()
+    draft["step"] = int(draft["step"]) + 1
+    return await _ask_next(update, context)
+
+
+# --- the end ----------------------------------------------------------------------------------
+
+
+async def confirmed(update: Update, context: DsrContext) -> int:
+    await answer(update, context)
+    await edit(update, None)
+    draft = dict(draft_of(context))
+    draft_of(context).clear()
+    try:
+        if draft.get("mode") == "change" and {"kind", "record", "field"} <= draft.keys():
+            done = await call(
+                edits.change_field,
+                context.db,
+                actor(context),
+                draft["kind"],
+                draft["record"],
+                draft["field"],
+                draft.get("typed"),
+                context.now(),
+                today(context),
+            )
+            text = views.changed(context.t, done)
+        elif draft.get("mode") == "add" and {"kind", "unit", "values"} <= draft.keys():
+            done = await call(
+                edits.add_record,
+                context.db,
+                actor(context),
+                draft["kind"],
+                draft["unit"],
+                draft["values"],
+                context.now(),
+                today(context),
+            )
+            text = views.added(context.t, done)
+        else:
+            return END
+    except ServiceError as error:
+        await refuse(update, context, error)
+        return END
+    await reply(update, text, markup=views.record_buttons(context.t, done.page), html_mode=True)
+    return END
+
+
+async def cancel(update: Update, context: DsrContext) -> int:
+    await answer(update, context)
+    await edit(update, None)
+    draft_of(context).clear()
+    await reply(update, views.cancelled(context.t))
+    return END
+
+
+def records_conversation() -> ConversationHandler[DsrContext]:
+    text = filters.TEXT & ~filters.COMMAND
+    with warnings.catch_warnings():
+        # Buttons are tracked per chat: the questions belong to this chat's one conversation.
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("find", start_find),
+                CommandHandler("records", start_records),
+                callbacks.RECORD_EDIT.handler(start_edit),
+            ],
+            states={
+                PICK_KIND: [callbacks.RECORD_KIND.handler(kind_chosen)],
+                ASK_QUERY: [
+                    MessageHandler(text, query_typed),
+                    callbacks.RECORD_ADD.handler(start_add),
+                ],
+                RESULTS: [
+                    MessageHandler(text, query_typed),
+                    callbacks.RECORD_HITS.handler(turn_hits),
+                ],
+                PICK_FIELD: [callbacks.RECORD_FIELD.handler(field_chosen)],
+                ASK_VALUE: [
+                    MessageHandler(text, value_typed),
+                    callbacks.RECORD_CHOICE.handler(value_picked),
+                    callbacks.RECORD_CLEAR.handler(value_cleared),
+                ],
+                ASK_UNIT: [MessageHandler(text, unit_typed)],
+                ASK_NEW: [
+                    MessageHandler(text, new_typed),
+                    callbacks.RECORD_CHOICE.handler(new_picked),
+                    callbacks.RECORD_SKIP.handler(new_skipped),
+                ],
+                CONFIRM: [
+                    callbacks.RECORD_OK.handler(confirmed),
+                    callbacks.RECORD_NO.handler(cancel),
+                ],
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+            allow_reentry=True,
+            name="records",
+            persistent=True,
+        )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(records_conversation())
+    app.add_handler(callbacks.RECORD_OPEN.handler(open_record))
+    app.add_handler(callbacks.RECORD_LOG.handler(show_history))
+    app.add_handler(callbacks.RECORD_ACTIVE.handler(ask_active))
+    app.add_handler(callbacks.RECORD_ACTIVE_OK.handler(set_active))
