@@ -59,6 +59,16 @@ CONVERSATION_PATTERNS = {
             callbacks.CONFLICT_ENTITY,
             callbacks.CONFLICT_OK,
             callbacks.CONFLICT_NO,
+            # The /find and /records conversation (handlers/records/).
+            callbacks.RECORD_KIND,
+            callbacks.RECORD_HITS,
+            callbacks.RECORD_ADD,
+            callbacks.RECORD_FIELD,
+            callbacks.RECORD_CHOICE,
+            callbacks.RECORD_CLEAR,
+            callbacks.RECORD_SKIP,
+            callbacks.RECORD_OK,
+            callbacks.RECORD_NO,
         )
     ),
 }
@@ -252,6 +262,31 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
         callbacks.FILING_OK.pattern.pattern: [callbacks.FILING_OK.data(city["unit_a"])],
         callbacks.FILING_PUBLIC.pattern.pattern: [callbacks.FILING_PUBLIC.data(city["unit_a"])],
         callbacks.FILING_PUBLIC_ALL.pattern.pattern: [callbacks.FILING_PUBLIC_ALL.data("entities")],
+        # Unit A's inspector record, as the record pages' buttons carry it.
+        callbacks.RECORD_OPEN.pattern.pattern: [
+            callbacks.RECORD_OPEN.data("inspectors", city["insp_a"])
+        ],
+        callbacks.RECORD_LOG.pattern.pattern: [
+            callbacks.RECORD_LOG.data("inspectors", city["insp_a"])
+        ],
+        callbacks.RECORD_ACTIVE.pattern.pattern: [
+            callbacks.RECORD_ACTIVE.data("inspectors", city["insp_a"], 0)
+        ],
+        callbacks.RECORD_ACTIVE_OK.pattern.pattern: [
+            callbacks.RECORD_ACTIVE_OK.data("inspectors", city["insp_a"], 0)
+        ],
+        callbacks.RECORD_EDIT.pattern.pattern: [
+            callbacks.RECORD_EDIT.data("inspectors", city["insp_a"])
+        ],
+        callbacks.RECORD_KIND.pattern.pattern: [callbacks.RECORD_KIND.data("inspectors")],
+        callbacks.RECORD_HITS.pattern.pattern: [callbacks.RECORD_HITS.data(1)],
+        callbacks.RECORD_ADD.pattern.pattern: [callbacks.RECORD_ADD.data()],
+        callbacks.RECORD_FIELD.pattern.pattern: [callbacks.RECORD_FIELD.data("cert_no")],
+        callbacks.RECORD_CHOICE.pattern.pattern: [callbacks.RECORD_CHOICE.data(0)],
+        callbacks.RECORD_CLEAR.pattern.pattern: [callbacks.RECORD_CLEAR.data()],
+        callbacks.RECORD_SKIP.pattern.pattern: [callbacks.RECORD_SKIP.data()],
+        callbacks.RECORD_OK.pattern.pattern: [callbacks.RECORD_OK.data()],
+        callbacks.RECORD_NO.pattern.pattern: [callbacks.RECORD_NO.data()],
         callbacks.ASSIGNMENT_ACK.pattern.pattern: [callbacks.ASSIGNMENT_ACK.data(city["member_a"])],
         callbacks.RECUSAL_ASK.pattern.pattern: [callbacks.RECUSAL_ASK.data(city["member_a"])],
         callbacks.RECUSAL_APPROVE.pattern.pattern: [
@@ -355,6 +390,9 @@ async def test_another_units_liaison_sees_and_changes_nothing(
         calls = _to(LIAISON_B, await bot.say(LIAISON_B, f"/{command}"))
         leaked = [s for s in _secrets(city) if s in _visible(calls)]
         assert leaked == [], (command, leaked)
+    # /records left its question open: end it, so that a conversation's buttons are
+    # pressed outside it below.
+    await bot.say(LIAISON_B, "/cancel")
     for pattern, data_list in _samples(city).items():
         if pattern == LANGUAGE_PATTERN:
             continue
@@ -393,6 +431,9 @@ async def test_another_units_liaison_sees_and_changes_nothing(
     # Unit A's absence and declared conflict are untouched.
     assert count(db, "unavailability", f"id = {city['away_a']}") == 1
     assert count(db, "conflicts", f"id = {city['conflict_a']}") == 1
+    # Unit A's directory records are untouched: nothing changed by hand, nobody deactivated.
+    assert count(db, "audit_log", "action LIKE 'record.%'") == 0
+    assert count(db, "inspectors", "active = false") == 0
 
 
 async def test_removed_people_are_refused(
