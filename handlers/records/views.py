@@ -29,6 +29,10 @@ def _en(t: Translator) -> bool:
     return t.locale.startswith("en")
 
 
+def _colon(t: Translator) -> str:
+    return ": " if _en(t) else "："
+
+
 def register_title(t: Translator, kind: str) -> str:
     spec = spec_of(Register(kind))
     return spec.title_en if _en(t) else spec.title
@@ -200,7 +204,7 @@ def record_text(t: Translator, page: RecordPage) -> str:
     spec = spec_of(Register(page.kind))
     for key, value in page.values.items():
         f = spec.field(key)
-        lines.append(f"{esc(field_label(t, f))}：{esc(shown(t, f, value))}")
+        lines.append(f"{esc(field_label(t, f))}{_colon(t)}{esc(shown(t, f, value))}")
     if page.shared:
         lines.append(
             t._(
@@ -401,7 +405,7 @@ def confirm_add(
     ]
     for key, value in typed.items():
         if value:
-            lines.append(f"{esc(field_label(t, field_of(kind, key)))}：{esc(value)}")
+            lines.append(f"{esc(field_label(t, field_of(kind, key)))}{_colon(t)}{esc(value)}")
     return "\n".join(lines), _yes_no(t)
 
 

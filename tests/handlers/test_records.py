@@ -16,8 +16,10 @@ from bot.services.people import invites, joining, membership
 from bot.services.people import profiles as people
 from bot.services.people.invites import InvitePolicy
 from bot.services.people.profiles import Profile
+from handlers import callbacks
 from storage.db import Database
 from tests.conftest import TZ
+from tests.handlers.test_access import _press_forged, _visible
 from tests.handlers.test_start import texts
 from tests.support.registers import (
     INSPECTOR_HEADER,
@@ -212,3 +214,58 @@ async def test_the_office_finds_every_units_records(
     assert rows_of(db, "SELECT contact_name FROM unit_entities WHERE contact_name IS NOT NULL") == [
         ("张三",)
     ]
+
+
+async def test_forged_record_buttons_are_refused(bot: OfflineBot, db: Database, city: None) -> None:
+    """A record page's buttons name SCJG's record: pressed by GAJ's liaison or by an
+    inspector, they are refused and show nothing of it."""
+    record = rows_of(db, "SELECT id FROM inspectors WHERE cert_no = '41000001'")[0][0]
+    before = snapshot(db)
+    for button in (
+        callbacks.RECORD_OPEN.data("inspectors", record),
+        callbacks.RECORD_LOG.data("inspectors", record),
+        callbacks.RECORD_EDIT.data("inspectors", record),
+        callbacks.RECORD_ACTIVE.data("inspectors", record, 0),
+        callbacks.RECORD_ACTIVE_OK.data("inspectors", record, 0),
+    ):
+        for person, refusal in ((OTHER, "只能管理本单位"), (INSPECTOR, "只有联席会议办公室")):
+            calls = [
+                c
+                for c in await _press_forged(bot, person, button)
+                if c.chat_id == person.telegram_id
+            ]
+            seen = _visible(calls)
+            assert refusal in seen, (button, seen)
+            assert "41000001" not in seen and "2028-12-31" not in seen
+    assert snapshot(db) == before
+
+
+async def test_a_record_page_in_english(bot: OfflineBot, db: Database, city: None) -> None:
+    people.set_locale(db, LIAISON.telegram_id, "en")
+    await bot.say(LIAISON, "/find sj-001")
+    page = joined(await bot.press_label(LIAISON, "食品生产企业检查"))
+    assert "matter list" in page and "ratio: 5%" in page and "double random: yes" in page
+    assert "Change" in str(bot.last_buttons[LIAISON.telegram_id])
+
+
+async def test_the_office_adds_to_a_unit_it_names_and_turns_pages(
+    bot: OfflineBot, db: Database, city: None
+) -> None:
+    load(db, entities_book(9, start=10))  # 12 entities: two pages of hits
+    found = joined(await bot.say(OFFICE, "/find 测试有限"))
+    assert "找到 12 条记录（第 1/2 页）" in found
+    assert "第 2/2 页" in joined(await bot.press_label(OFFICE, "下一页"))
+    await bot.say(OFFICE, "/records")
+    await bot.press_label(OFFICE, "抽查事项清单")
+    assert "请输入单位代码" in joined(await bot.press_label(OFFICE, "新增记录"))
+    assert "XYZ" in joined(await bot.say(OFFICE, "XYZ"))  # no such unit: asked again
+    await bot.say(OFFICE, "GAJ")
+    await bot.say(OFFICE, "治安检查")
+    await bot.press_label(OFFICE, "跳过")
+    await bot.press_label(OFFICE, "跳过")
+    assert "新增到 GAJ 的抽查事项清单" in joined(await bot.press_label(OFFICE, "跳过"))
+    assert "已新增" in joined(await bot.press_label(OFFICE, "确认"))
+    assert rows_of(
+        db,
+        "SELECT u.code FROM matters m JOIN units u ON u.id = m.unit_id WHERE m.name = '治安检查'",
+    ) == [("GAJ",)]
