@@ -102,6 +102,19 @@ def test_change_a_field_as_an_import_checks_it(db: Database, city: dict[str, obj
     # A year-less day as people type it; 长期 as a cell says it.
     typed = edits.check_change(db, liaison, "inspectors", hit.id, "cert_expires", "7.1", TODAY)  # type: ignore[arg-type]
     assert typed.after == date(TODAY.year, 7, 1)
+    # A range as people type it, or as a validity period is written: its end is meant.
+    ranged = edits.check_change(db, liaison, "inspectors", hit.id, "cert_expires", "6.1-6.5", TODAY)  # type: ignore[arg-type]
+    assert ranged.after == date(TODAY.year, 6, 5)
+    period = edits.check_change(
+        db,
+        liaison,  # type: ignore[arg-type]
+        "inspectors",
+        hit.id,
+        "cert_expires",
+        "2026.1.1-2031.12.31",
+        TODAY,
+    )
+    assert period.after == date(2031, 12, 31)
     forever = edits.check_change(db, liaison, "inspectors", hit.id, "cert_expires", "长期", TODAY)  # type: ignore[arg-type]
     assert forever.after == OPEN_ENDED
     log = changes(db)[-1]
