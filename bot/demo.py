@@ -130,6 +130,16 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         await bot.press_label(LIAISON, "导入")
         await bot.send_file(LIAISON, "名录照片.jpg", b"\xff\xd8 not really a photo")
 
+        _title(out, "6a. 在聊天中修改一条记录 / the liaison changes one record in the chat")
+        await bot.say(LIAISON, "/find 寺坡")
+        await bot.press_label(LIAISON, "舞钢市寺坡食品厂")
+        await bot.press_label(LIAISON, "修改")
+        await bot.press_label(LIAISON, "风险等级")
+        await bot.say(LIAISON, "E类")  # not a risk class: said precisely, asked again
+        await bot.press_label(LIAISON, "C类")
+        await bot.press_label(LIAISON, "确认")
+        await bot.press_label(LIAISON, "变更记录")
+
         _title(out, "7. 检查人员登记出差 / an inspector marks a trip, the liaison sees who is away")
         first, last = _days_ahead(bot, 3), _days_ahead(bot, 5)
         await bot.say(INSPECTOR, "/away")

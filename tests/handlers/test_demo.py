@@ -21,6 +21,7 @@ def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
         "没有看懂这条消息",  # the fallback answers, never silence
         "检查对象名录-错误报告.xlsx",  # an upload with a mistyped code gets its report
         "已导入。\n   新增：5",  # the corrected file is applied
+        "已修改：“风险等级”：B类（信用风险一般） → C类（信用风险较高）。",  # a record in the chat
         "没有这一天：6.31。",  # a typed date that does not exist is asked again
         "已通知本单位联络员",  # the liaison is told of the trip (through the outbox)
         "SCJG 李强 — 出差",  # and sees who is away on a day of it
