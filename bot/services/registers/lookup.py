@@ -137,7 +137,7 @@ def _search(
 ) -> list[tuple[int, Hit]]:
     code = typed.upper().replace(" ", "")
     query, key_columns, name_column = _search_query(register)
-    conditions = [name_column.like(_like(typed), escape="\\")]
+    conditions = [name_column.ilike(_like(typed), escape="\\")]
     conditions += [c.like(f"{_like(code)[1:]}", escape="\\") for c in key_columns]
     query = query.where(or_(*conditions))
     if unit_id is not None:
