@@ -123,10 +123,14 @@ async def test_an_inspector_record_by_certificate_number_and_a_typed_date(
     await bot.press_label(LIAISON, "修改")
     assert "日期可按习惯填写" in joined(await bot.press_label(LIAISON, "证件有效期"))
     assert "没有这一天：6.31" in joined(await bot.say(LIAISON, "6.31"))
-    assert rows_of(db, "SELECT cert_expires FROM inspectors") == [("2028-12-31",)]
+    assert rows_of(db, "SELECT CAST(cert_expires AS VARCHAR(10)) FROM inspectors") == [
+        ("2028-12-31",)
+    ]
     assert "2030-06-30" in joined(await bot.say(LIAISON, "2030年6月30日"))
     await bot.press_label(LIAISON, "确认")
-    assert rows_of(db, "SELECT cert_expires FROM inspectors") == [("2030-06-30",)]
+    assert rows_of(db, "SELECT CAST(cert_expires AS VARCHAR(10)) FROM inspectors") == [
+        ("2030-06-30",)
+    ]
     # Picked: no expiry.
     await bot.say(LIAISON, "/find 李强")
     await bot.press_label(LIAISON, "李强")
@@ -171,9 +175,9 @@ async def test_a_matter_by_code_and_added_records(
     assert "未做更改" in joined(await bot.say(LIAISON, "明年"))
     await bot.say(LIAISON, "2029.12.31")
     assert "已新增" in joined(await bot.press_label(LIAISON, "确认"))
-    assert rows_of(db, "SELECT cert_expires FROM inspectors WHERE name = '王五'") == [
-        ("2029-12-31",)
-    ]
+    assert rows_of(
+        db, "SELECT CAST(cert_expires AS VARCHAR(10)) FROM inspectors WHERE name = '王五'"
+    ) == [("2029-12-31",)]
     # An entity without a USCC must say its kind.
     await bot.say(LIAISON, "/records")
     await bot.press_label(LIAISON, "检查对象名录库")
