@@ -3,14 +3,13 @@ then a register) finds records by a code, part of a name or a certificate number
 record's page has buttons to change a field, deactivate or reactivate it and read its
 history; /records also adds a record. Changing and adding are a persistent conversation
 (a question at a time, a confirmation, a summary; /cancel cancels). Texts and keyboards
-are in views.py; the rules in bot/services/registers/lookup.py and edits.py, which
+are in views.py and questions.py (adding: adding.py); the rules in bot/services/registers/lookup.py and edits.py, which
 authorise every step again (the office any unit, a liaison their own)."""
 
 from __future__ import annotations
 
 import warnings
-from datetime import date
-from typing import Any, Final
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -23,29 +22,23 @@ from bot.services.registers.edits import InvalidValue
 from handlers import callbacks
 from handlers.common import actor, answer, call, edit, refuse, reply, requires
 from handlers.context import DsrContext
-from handlers.records import views
-
-PICK_KIND, ASK_QUERY, RESULTS, PICK_FIELD, ASK_VALUE, CONFIRM, ASK_UNIT, ASK_NEW = range(8)
-DRAFT: Final = "records_draft"
-END: Final = ConversationHandler.END
+from handlers.records import adding, questions, views
+from handlers.records.steps import (
+    ASK_NEW,
+    ASK_QUERY,
+    ASK_UNIT,
+    ASK_VALUE,
+    CONFIRM,
+    END,
+    PICK_FIELD,
+    PICK_KIND,
+    RESULTS,
+    draft_of,
+    text_of,
+    today,
+)
 
 readers = requires("office", "liaison")
-
-
-def today(context: DsrContext) -> date:
-    return context.now().astimezone(context.settings.tz).date()
-
-
-def draft_of(context: DsrContext) -> dict[str, Any]:
-    data = context.user_data if context.user_data is not None else {}
-    draft = data.setdefault(DRAFT, {})
-    assert isinstance(draft, dict)
-    return draft
-
-
-def text_of(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
 
 
 async def _show(update: Update, text: str, markup: Any, *, html: bool = True) -> None:
@@ -194,7 +187,7 @@ async def start_edit(update: Update, context: DsrContext) -> int:
         return END
     await answer(update, context)
     draft.update(mode="change", kind=kind, record=record_id, name=page.name)
-    text, markup = views.pick_field(context.t, page)
+    text, markup = questions.pick_field(context.t, page)
     await reply(update, text, markup=markup, html_mode=True)
     return PICK_FIELD
 
@@ -215,7 +208,7 @@ async def field_chosen(update: Update, context: DsrContext) -> int:
         return PICK_FIELD
     draft["field"] = key
     clearable = edits.clearable(page.kind, key)
-    text, markup = views.ask_value(context.t, page.kind, key, page.values[key], clearable)
+    text, markup = questions.ask_value(context.t, page.kind, key, page.values[key], clearable)
     await edit(update, text, markup=markup, html_mode=True)
     return ASK_VALUE
 
@@ -240,7 +233,7 @@ def _picked(context: DsrContext) -> str | None:
     key = draft.get("field")
     if not key or "kind" not in draft:
         return None
-    choices = views.choices_of(views.field_of(draft["kind"], key))
+    choices = questions.choices_of(views.field_of(draft["kind"], key))
     index = callbacks.RECORD_CHOICE.int_arg(context, "choice")
     return choices[index] if index < len(choices) else None
 
@@ -270,112 +263,9 @@ async def _take_value(update: Update, context: DsrContext, typed: str | None) ->
     draft["typed"] = typed
     if update.callback_query is not None:
         await edit(update, None)
-    text, markup = views.confirm_change(context.t, kind, str(draft.get("name")), checked)
+    text, markup = questions.confirm_change(context.t, kind, str(draft.get("name")), checked)
     await reply(update, text, markup=markup, html_mode=True)
     return CONFIRM
-
-
-# --- adding a record --------------------------------------------------------------------------
-
-
-async def start_add(update: Update, context: DsrContext) -> int:
-    await answer(update, context)
-    await edit(update, None)
-    draft = draft_of(context)
-    kind = draft.get("kind")
-    if kind not in {r.value for r in Register}:
-        return END
-    who = actor(context)
-    draft.update(mode="add", values={}, step=0)
-    if who.liaison_unit_code is not None:
-        draft["unit"] = who.liaison_unit_code
-        return await _ask_next(update, context)
-    await reply(update, views.ask_unit(context.t))
-    return ASK_UNIT
-
-
-async def unit_typed(update: Update, context: DsrContext) -> int:
-    try:
-        code = await call(edits.unit_code_of, context.db, actor(context), text_of(update))
-    except ServiceError as error:
-        await refuse(update, context, error)
-        return ASK_UNIT
-    draft_of(context)["unit"] = code
-    return await _ask_next(update, context)
-
-
-def _asked(kind: str) -> tuple[str, ...]:
-    return edits.ASKED[Register(kind)]
-
-
-def _required(draft: dict[str, Any], key: str) -> bool:
-    """The name always; an entity's kind when no USCC tells it."""
-    if key == "name":
-        return True
-    return (
-        draft["kind"] == Register.ENTITIES.value
-        and key == "kind"
-        and not draft["values"].get("uscc")
-    )
-
-
-async def _ask_next(update: Update, context: DsrContext) -> int:
-    draft = draft_of(context)
-    kind, step = draft["kind"], int(draft["step"])
-    asked = _asked(kind)
-    if step >= len(asked):
-        text, markup = views.confirm_add(context.t, kind, draft["unit"], draft["values"])
-        await reply(update, text, markup=markup, html_mode=True)
-        return CONFIRM
-    key = asked[step]
-    question, buttons = views.ask_new(context.t, kind, key, _required(draft, key))
-    await reply(update, question, markup=buttons, html_mode=True)
-    return ASK_NEW
-
-
-async def new_typed(update: Update, context: DsrContext) -> int:
-    return await _take_new(update, context, text_of(update))
-
-
-async def new_picked(update: Update, context: DsrContext) -> int:
-    await answer(update, context)
-    draft = draft_of(context)
-    if "step" not in draft:
-        return END
-    key = _asked(draft["kind"])[int(draft["step"])]
-    choices = views.choices_of(views.field_of(draft["kind"], key))
-    index = callbacks.RECORD_CHOICE.int_arg(context, "choice")
-    if index >= len(choices):
-        return ASK_NEW
-    await edit(update, None)
-    return await _take_new(update, context, choices[index])
-
-
-async def new_skipped(update: Update, context: DsrContext) -> int:
-    await answer(update, context)
-    draft = draft_of(context)
-    if "step" not in draft:
-        return END
-    key = _asked(draft["kind"])[int(draft["step"])]
-    if _required(draft, key):
-        return ASK_NEW
-    await edit(update, None)
-    draft["step"] = int(draft["step"]) + 1
-    return await _ask_next(update, context)
-
-
-async def _take_new(update: Update, context: DsrContext, typed: str) -> int:
-    draft = draft_of(context)
-    kind = draft["kind"]
-    key = _asked(kind)[int(draft["step"])]
-    try:
-        await call(edits.parse_value, kind, key, typed, today(context))
-    except InvalidValue as error:
-        await reply(update, views.invalid_value(context.t, kind, key, error))
-        return ASK_NEW
-    draft["values"][key] = typed.strip()
-    draft["step"] = int(draft["step"]) + 1
-    return await _ask_next(update, context)
 
 
 # --- the end ----------------------------------------------------------------------------------
@@ -399,7 +289,7 @@ async def confirmed(update: Update, context: DsrContext) -> int:
                 context.now(),
                 today(context),
             )
-            text = views.changed(context.t, done)
+            text = questions.changed(context.t, done)
         elif draft.get("mode") == "add" and {"kind", "unit", "values"} <= draft.keys():
             done = await call(
                 edits.add_record,
@@ -411,7 +301,7 @@ async def confirmed(update: Update, context: DsrContext) -> int:
                 context.now(),
                 today(context),
             )
-            text = views.added(context.t, done)
+            text = questions.added(context.t, done)
         else:
             return END
     except ServiceError as error:
@@ -444,7 +334,7 @@ def records_conversation() -> ConversationHandler[DsrContext]:
                 PICK_KIND: [callbacks.RECORD_KIND.handler(kind_chosen)],
                 ASK_QUERY: [
                     MessageHandler(text, query_typed),
-                    callbacks.RECORD_ADD.handler(start_add),
+                    callbacks.RECORD_ADD.handler(adding.start_add),
                 ],
                 RESULTS: [
                     MessageHandler(text, query_typed),
@@ -456,11 +346,11 @@ def records_conversation() -> ConversationHandler[DsrContext]:
                     callbacks.RECORD_CHOICE.handler(value_picked),
                     callbacks.RECORD_CLEAR.handler(value_cleared),
                 ],
-                ASK_UNIT: [MessageHandler(text, unit_typed)],
+                ASK_UNIT: [MessageHandler(text, adding.unit_typed)],
                 ASK_NEW: [
-                    MessageHandler(text, new_typed),
-                    callbacks.RECORD_CHOICE.handler(new_picked),
-                    callbacks.RECORD_SKIP.handler(new_skipped),
+                    MessageHandler(text, adding.new_typed),
+                    callbacks.RECORD_CHOICE.handler(adding.new_picked),
+                    callbacks.RECORD_SKIP.handler(adding.new_skipped),
                 ],
                 CONFIRM: [
                     callbacks.RECORD_OK.handler(confirmed),

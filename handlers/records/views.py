@@ -5,7 +5,7 @@ names); values are shown as a person reads them in the spreadsheet."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -15,7 +15,7 @@ from bot.domain.cells import OPEN_ENDED
 from bot.domain.registers.specs import FieldKind, FieldSpec, Register
 from bot.domain.registers.validation import spec_of
 from bot.i18n import Translator
-from bot.services.registers.edits import Checked, Done, InvalidValue
+from bot.services.registers.edits import Done, InvalidValue
 from bot.services.registers.lookup import HistoryEntry, Hit, RecordPage
 from bot.services.registers.wording import reason_text
 from handlers import callbacks
@@ -25,21 +25,21 @@ PAGE_SIZE = 8
 Keyboard = InlineKeyboardMarkup
 
 
-def _en(t: Translator) -> bool:
+def english(t: Translator) -> bool:
     return t.locale.startswith("en")
 
 
-def _colon(t: Translator) -> str:
-    return ": " if _en(t) else "："
+def colon(t: Translator) -> str:
+    return ": " if english(t) else "："
 
 
 def register_title(t: Translator, kind: str) -> str:
     spec = spec_of(Register(kind))
-    return spec.title_en if _en(t) else spec.title
+    return spec.title_en if english(t) else spec.title
 
 
 def field_label(t: Translator, spec: FieldSpec) -> str:
-    return spec.header_en if _en(t) else spec.header
+    return spec.header_en if english(t) else spec.header
 
 
 def field_of(kind: str, key: str) -> FieldSpec:
@@ -48,7 +48,7 @@ def field_of(kind: str, key: str) -> FieldSpec:
 
 def shown(t: Translator, spec: FieldSpec, value: object) -> str:
     """A value as a person reads it (labels for codes, 是/否, a percentage, 长期)."""
-    lang = "en" if _en(t) else "zh"
+    lang = "en" if english(t) else "zh"
     if value is None or value in ("", ()):
         return "—"
     if spec.kind is FieldKind.ENUM and isinstance(value, str):
@@ -204,7 +204,7 @@ def record_text(t: Translator, page: RecordPage) -> str:
     spec = spec_of(Register(page.kind))
     for key, value in page.values.items():
         f = spec.field(key)
-        lines.append(f"{esc(field_label(t, f))}{_colon(t)}{esc(shown(t, f, value))}")
+        lines.append(f"{esc(field_label(t, f))}{colon(t)}{esc(shown(t, f, value))}")
     if page.shared:
         lines.append(
             t._(
@@ -242,175 +242,6 @@ def active_done(t: Translator, done: Done) -> str:
         head = t._("Reactivated: {name}.", name=esc(done.page.name))
     else:
         head = t._("Deactivated: {name}.", name=esc(done.page.name))
-    return head + "\n\n" + record_text(t, done.page)
-
-
-# --- changing a field -------------------------------------------------------------------------
-
-
-def pick_field(t: Translator, page: RecordPage) -> tuple[str, Keyboard]:
-    spec = spec_of(Register(page.kind))
-    buttons = [
-        InlineKeyboardButton(
-            field_label(t, spec.field(key)), callback_data=callbacks.RECORD_FIELD.data(key)
-        )
-        for key in page.values
-    ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    text = t._("Which field of “{name}”? (/cancel to stop)", name=esc(page.name))
-    return text, InlineKeyboardMarkup(rows)
-
-
-def choices_of(spec: FieldSpec) -> list[str]:
-    """What a person may pick instead of typing: the choices (as their Chinese labels,
-    which the import reads), 是/否, 长期 for a validity date."""
-    if spec.kind is FieldKind.BOOL:
-        return ["是", "否"]
-    if spec.kind is FieldKind.DATE:
-        return ["长期"]
-    if spec.kind in (FieldKind.ENUM, FieldKind.TAGS):
-        return [c.zh for c in spec.choices]
-    return []
-
-
-def _choice_buttons(t: Translator, spec: FieldSpec) -> list[list[InlineKeyboardButton]]:
-    lang = "en" if _en(t) else "zh"
-    buttons = []
-    for index, raw in enumerate(choices_of(spec)):
-        label = raw
-        if spec.kind is FieldKind.DATE:
-            label = t._("no expiry (长期)")
-        elif spec.kind is FieldKind.BOOL:
-            label = t._("yes") if raw == "是" else t._("no")
-        elif spec.choices:
-            label = spec.label(spec.choices[index].code, lang)
-        buttons.append(
-            InlineKeyboardButton(label[:40], callback_data=callbacks.RECORD_CHOICE.data(index))
-        )
-    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-
-
-def _markup(rows: list[list[InlineKeyboardButton]]) -> Keyboard | None:
-    """Buttons, or none at all (Telegram refuses an empty keyboard)."""
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
-def _hint(t: Translator, spec: FieldSpec) -> str:
-    if spec.kind is FieldKind.DATE:
-        return t._("Type a date as you would write it: 2028-12-31, 2028年12月31日, 12.31; or pick.")
-    if spec.kind is FieldKind.TAGS:
-        return t._("Several values are separated by “、”.")
-    return spec.note if not _en(t) and spec.note else ""
-
-
-def ask_value(
-    t: Translator, kind: str, key: str, current: object, clearable: bool
-) -> tuple[str, Keyboard | None]:
-    spec = field_of(kind, key)
-    lines = [
-        t._(
-            "Type the new “{field}” (now: {value}).",
-            field=field_label(t, spec),
-            value=esc(shown(t, spec, current)),
-        )
-    ]
-    hint = _hint(t, spec)
-    if hint:
-        lines.append(esc(hint))
-    lines.append(t._("(/cancel to stop)"))
-    rows = _choice_buttons(t, spec)
-    if clearable:
-        rows.append(
-            [InlineKeyboardButton(t._("Clear it"), callback_data=callbacks.RECORD_CLEAR.data())]
-        )
-    return "\n".join(lines), _markup(rows)
-
-
-def _warning_lines(t: Translator, warnings: Sequence[tuple[str, Mapping[str, str]]]) -> list[str]:
-    return [f"! {esc(reason_text(t, reason, params))}" for reason, params in warnings]
-
-
-def _yes_no(t: Translator) -> Keyboard:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(t._("Confirm"), callback_data=callbacks.RECORD_OK.data()),
-                InlineKeyboardButton(t._("Cancel"), callback_data=callbacks.RECORD_NO.data()),
-            ]
-        ]
-    )
-
-
-def confirm_change(t: Translator, kind: str, name: str, checked: Checked) -> tuple[str, Keyboard]:
-    spec = field_of(kind, checked.key)
-    lines = [
-        t._(
-            "Change “{field}” of {name}:\n{before} → <b>{after}</b>",
-            field=field_label(t, spec),
-            name=esc(name),
-            before=esc(shown(t, spec, checked.before)),
-            after=esc(shown(t, spec, checked.after)),
-        ),
-        *_warning_lines(t, checked.warnings),
-    ]
-    return "\n".join(lines), _yes_no(t)
-
-
-def changed(t: Translator, done: Done) -> str:
-    spec = spec_of(Register(done.page.kind))
-    parts = [
-        t._(
-            "“{field}”: {before} → {after}",
-            field=field_label(t, spec.field(key)),
-            before=esc(shown(t, spec.field(key), done.before.get(key))),
-            after=esc(shown(t, spec.field(key), value)),
-        )
-        for key, value in done.after.items()
-    ]
-    head = t._("Changed: {changes}.", changes="; ".join(parts))
-    return "\n".join([head, *_warning_lines(t, done.warnings), "", record_text(t, done.page)])
-
-
-# --- adding a record --------------------------------------------------------------------------
-
-
-def ask_unit(t: Translator) -> str:
-    return t._("Which unit's directory? Type the unit's code, like SCJG. (/cancel to stop)")
-
-
-def ask_new(t: Translator, kind: str, key: str, required: bool) -> tuple[str, Keyboard | None]:
-    spec = field_of(kind, key)
-    if required:
-        text = t._(
-            "New record in the {register}: type the “{field}” (required).",
-            register=register_title(t, kind),
-            field=field_label(t, spec),
-        )
-    else:
-        text = t._("Type the “{field}”, or skip it.", field=field_label(t, spec))
-    hint = _hint(t, spec)
-    lines = [text, esc(hint)] if hint else [text]
-    lines.append(t._("(/cancel to stop)"))
-    rows = _choice_buttons(t, spec)
-    if not required:
-        rows.append([InlineKeyboardButton(t._("Skip"), callback_data=callbacks.RECORD_SKIP.data())])
-    return "\n".join(lines), _markup(rows)
-
-
-def confirm_add(
-    t: Translator, kind: str, unit_code: str, typed: Mapping[str, str | None]
-) -> tuple[str, Keyboard]:
-    lines = [
-        t._("Add to {unit}'s {register}:", unit=esc(unit_code), register=register_title(t, kind))
-    ]
-    for key, value in typed.items():
-        if value:
-            lines.append(f"{esc(field_label(t, field_of(kind, key)))}{_colon(t)}{esc(value)}")
-    return "\n".join(lines), _yes_no(t)
-
-
-def added(t: Translator, done: Done) -> str:
-    head = t._("Added. The other fields can be changed on its page.")
     return head + "\n\n" + record_text(t, done.page)
 
 
