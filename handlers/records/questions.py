@@ -134,6 +134,10 @@ def confirm_change(t: Translator, kind: str, name: str, checked: Checked) -> tup
         ),
         *_warning_lines(t, checked.warnings),
     ]
+    if checked.shared:
+        lines.append(
+            t._("Other units' directories hold this entity too: they will see the change.")
+        )
     return "\n".join(lines), _yes_no(t)
 
 

@@ -201,6 +201,11 @@ def test_add_records(db: Database, city: dict[str, object]) -> None:
         TODAY,
     )
     assert shared.page.unit_code == "GAJ" and count(db, "entities") == 3
+    # Its name is a shared fact now: a change says so before it is made.
+    renamed = edits.check_change(
+        db, city["other"], "entities", shared.page.id, "name", "新名", TODAY
+    )  # type: ignore[arg-type]
+    assert renamed.shared
     entity = edits.add_record(
         db,
         liaison,  # type: ignore[arg-type]

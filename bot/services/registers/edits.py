@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.domain import dates
 from bot.domain.reasons import REASONS
 from bot.domain.registers.diff import (
+    ENTITY_FACTS,
     STORED,
     TAKEN_ELSEWHERE,
     TAKEN_IN_UNIT,
@@ -80,6 +81,7 @@ class Checked:
     before: object
     after: object
     warnings: tuple[tuple[str, Mapping[str, str]], ...] = ()
+    shared: bool = False  # an entity's shared fact: other units' directories see it too
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,8 @@ def _checked(
         raise ServiceError(N_("That is the value it already has: nothing to change."))
     if checked.after is not None:
         _refuse_taken(session, register, unit, record, key, checked.after)
-    return Checked(key, before, checked.after, checked.warnings)
+    shared = record.shared and key in ENTITY_FACTS
+    return Checked(key, before, checked.after, checked.warnings, shared)
 
 
 def _refuse_taken(
