@@ -138,6 +138,8 @@ def test_bad_enum_and_uscc_and_taken_values(db: Database, city: dict[str, object
         edits.check_change(db, liaison, "entities", first.id, "uscc", str(second.key), TODAY)  # type: ignore[arg-type]
     with pytest.raises(InvalidValue):
         edits.check_change(db, liaison, "entities", first.id, "name", None, TODAY)  # type: ignore[arg-type]
+    with pytest.raises(ServiceError, match="registration number"):
+        edits.check_change(db, liaison, "entities", first.id, "uscc", "410481000012345", TODAY)  # type: ignore[arg-type]
     done = edits.change_field(db, liaison, "entities", first.id, "risk_class", "高风险", NOW, TODAY)  # type: ignore[arg-type]
     assert done.page.values["risk_class"] == "D"
 

@@ -143,6 +143,15 @@ def parse_value(kind: str, key: str, typed: str | None, today: date) -> Checked:
         problem = result.errors[0]
         raise InvalidValue(problem.reason, problem.params)
     value = result.values.get(key)
+    if value is None and key == "uscc":
+        # An old registration number typed where the code goes: an import keeps it as
+        # the registration number; here the person says which field they meant.
+        raise ServiceError(
+            N_(
+                "This is a 15-digit registration number, not a unified social credit code:"
+                " change the registration number (注册号) instead."
+            )
+        )
     return Checked(key, None, value, _warnings(result.warnings))
 
 
