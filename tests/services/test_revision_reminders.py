@@ -141,3 +141,18 @@ def test_the_published_schedules_and_the_office_s_own_year(db: Database) -> None
     cal = calendar.load_calendar(db)
     assert cal.is_official(date(2027, 6, 1)) and not cal.is_workday(date(2027, 1, 1))
     assert not cal.is_workday(date(2026, 10, 10))
+
+
+def test_written_on_a_friday_night_it_waits_for_monday_morning(db: Database, scjg: Profile) -> None:
+    # The bot was down from Dec 7; it starts again on Friday Dec 11 at 22:00.
+    assert run(db, at(date(2026, 12, 11), 22)) == RevisionRun(2, 0)
+    monday_8 = at(date(2026, 12, 14), 8)
+    waiting = rows_of(db, "SELECT not_before FROM outbox WHERE key LIKE 'revision:%'")
+    assert {_utc(nb) for (nb,) in waiting} == {monday_8}
+
+
+def _utc(value: object) -> datetime:
+    """A stored time as read back raw: text on SQLite, a datetime on PostgreSQL."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)

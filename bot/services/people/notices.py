@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.domain.calendar import WorkCalendar
 from bot.i18n import DEFAULT_LOCALE, translator
 from bot.services.outbox import QuietHoursConfig, notify
 from bot.services.people import menus
@@ -24,6 +25,8 @@ class NoticeContext:
     now: datetime
     quiet: QuietHoursConfig
     default_locale: str = DEFAULT_LOCALE
+    # Reminders set it: what they write on a day off waits for the next working morning.
+    workdays: WorkCalendar | None = None
 
 
 def roles_of(user: User) -> frozenset[str]:
@@ -52,6 +55,7 @@ def tell(
         text=t._(message, **words),
         now=ctx.now,
         quiet=ctx.quiet,
+        workdays=ctx.workdays,
     )
 
 

@@ -11,6 +11,7 @@ written: the first working day after it catches up (the latest due occurrence on
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
@@ -146,6 +147,7 @@ def due_revision_reminders(database: Database, ctx: NoticeContext) -> RevisionRu
         half = _open_half(session, today)
         if half is None:
             return RevisionRun(0, 0)
+        ctx = dataclasses.replace(ctx, workdays=half.calendar)
         laggards, filed = _laggards(session, half.period)
         for unit_id in filed:
             outbox.drop_pending(session, prefix=rule.unit_prefix(half.period, unit_id))
