@@ -26,7 +26,7 @@ async def send_due_reminders(context: CallbackContext[Any, Any, Any, Any]) -> No
     if nudged.nudges or nudged.reports:
         log.info("reminders: %d nudges, %d reports to liaisons", nudged.nudges, nudged.reports)
     ctx = NoticeContext(now, settings, settings.default_locale)
-    revisions = await asyncio.to_thread(due_revision_reminders, data.db, ctx)
+    revisions = await asyncio.to_thread(due_revision_reminders, data.db, ctx, settings)
     if revisions.liaisons or revisions.office:
         log.info(
             "reminders: %d revision reminders to liaisons, %d lists to the office",

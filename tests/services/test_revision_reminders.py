@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time
+from types import SimpleNamespace
 
 import pytest
 
@@ -21,6 +22,8 @@ from tests.conftest import TZ
 from tests.support.registers import person, rows_of
 
 OFFICE_TG, SCJG_TG, SW_TG = 100, 201, 202
+# Reminders go out from midnight (the tests' times of day are about quiet hours).
+CONFIG = SimpleNamespace(nudge_after_hours=24.0, tz=TZ)
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -28,7 +31,7 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 def run(db: Database, when: datetime) -> RevisionRun:
-    return due_revision_reminders(db, NoticeContext(when, QuietHours(TZ)))
+    return due_revision_reminders(db, NoticeContext(when, QuietHours(TZ)), CONFIG)
 
 
 def texts(db: Database, chat: int) -> list[str]:

@@ -10,7 +10,7 @@ names the occurrence, so computing again writes nothing twice.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Final
 
 from bot.domain.calendar import WorkCalendar
@@ -21,9 +21,12 @@ MID: Final = "mid"
 END: Final = "end"
 
 
-def unit_reminder_days(window: Window, calendar: WorkCalendar) -> list[date]:
+def unit_reminder_days(
+    window: Window, calendar: WorkCalendar, every: timedelta = WEEK
+) -> list[date]:
     """The days a unit that has not filed is reminded: the window's first working day,
-    then a week later each time (moved on to a working day), while the window is open."""
+    then ``every`` (a week by default) later each time, moved on to a working day, while
+    the window is open."""
     days: list[date] = []
     anchor = window.opens
     while True:
@@ -31,7 +34,14 @@ def unit_reminder_days(window: Window, calendar: WorkCalendar) -> list[date]:
         if day > window.closes:
             return days
         days.append(day)
-        anchor += WEEK
+        anchor += every
+
+
+def reminder_day(local_now: datetime, send_at: time) -> date:
+    """The last day whose reminders are due at ``local_now``: today once the time of day
+    the office chose has come, else yesterday."""
+    today = local_now.date()
+    return today if local_now.time() >= send_at else today - timedelta(days=1)
 
 
 def office_report_days(window: Window, calendar: WorkCalendar) -> dict[str, date]:

@@ -19,10 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.calendar import WorkCalendar
-from bot.domain.reminders.nudges import NUDGE, REPORT, due_periods, nudge_key
+from bot.domain.reminders.nudges import NUDGE, PERIODS, REPORT, due_periods, nudge_key
+from bot.domain.reminders.settings import NUDGE as NUDGE_KIND
 from bot.i18n import translator
 from bot.services.calendar import work_calendar
 from bot.services.outbox import ASSIGNMENT_ACK, callback_data, inline_keyboard, notify
+from bot.services.reminders.settings import kind_settings
 from storage.db import Database
 from storage.models import Inspector, OutboxMessage, Task, TeamMember, User
 
@@ -152,12 +154,31 @@ def _report(
     return written
 
 
+def next_nudge(session: Session, now: datetime, config: NudgeConfig) -> datetime | None:
+    """When the next nudge or report to a liaison comes due, or None (none waiting, or the
+    kind paused)."""
+    settings = kind_settings(session, NUDGE_KIND, config)
+    if settings.paused or settings.after_hours <= 0:
+        return None
+    delay = timedelta(hours=settings.after_hours)
+    coming = [
+        place.delivered_at + delay * period
+        for place in _open_places(session, now, config)
+        for period in PERIODS
+        if place.delivered_at + delay * period > now
+    ]
+    return min(coming, default=None)
+
+
 def due_nudges(database: Database, now: datetime, config: NudgeConfig) -> NudgeRun:
     """Write every reminder due at ``now`` that was not written before."""
-    delay = timedelta(hours=config.nudge_after_hours)
     nudges = reports = 0
     with database.unit_of_work() as uow:
         session = uow.session
+        settings = kind_settings(session, NUDGE_KIND, config)
+        if settings.paused:
+            return NudgeRun(0, 0)
+        delay = timedelta(hours=settings.after_hours)
         places = _open_places(session, now, config)
         workdays = work_calendar(session)
         users = {

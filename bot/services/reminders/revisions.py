@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,9 +22,11 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.registers import halves
 from bot.domain.registers.halves import Period, Window
 from bot.domain.reminders import revisions as rule
+from bot.domain.reminders.settings import REVISION, KindSettings
 from bot.i18n import N_
 from bot.services.calendar import work_calendar
 from bot.services.people.notices import NoticeContext, tell
+from bot.services.reminders.settings import ReminderConfig, every, kind_settings
 from storage import outbox
 from storage.db import Database
 from storage.filing_windows import FilingWindows
@@ -59,19 +61,44 @@ class _Half:
     period: Period
     window: Window
     calendar: WorkCalendar
-    today: date
+    today: date  # the last day whose reminders are due (today once send_at has come)
+    settings: KindSettings
 
 
-def _open_half(session: Session, today: date) -> _Half | None:
-    """Today's half when its window is open and today is a working day, else None."""
+def _open_half(session: Session, now: datetime, config: ReminderConfig) -> _Half | None:
+    """The half whose window is open, when today is a working day and the kind is not
+    paused, else None."""
+    settings = kind_settings(session, REVISION, config)
+    local = now.astimezone(config.tz)
     calendar = work_calendar(session)
-    if not calendar.is_workday(today):
+    if settings.paused or not calendar.is_workday(local.date()):
         return None
     window_of = FilingWindows(session)
-    period = halves.open_period(today, window_of)
+    period = halves.open_period(local.date(), window_of)
     if period is None:
         return None
-    return _Half(period, window_of(period), calendar, today)
+    today = rule.reminder_day(local, settings.send_at)
+    return _Half(period, window_of(period), calendar, today, settings)
+
+
+def next_revision_reminder(
+    session: Session, now: datetime, config: ReminderConfig
+) -> datetime | None:
+    """When the next weekly reminder goes out (this window's or the next one's), or None
+    when the kind is paused. Units that file meanwhile are not reminded then."""
+    settings = kind_settings(session, REVISION, config)
+    if settings.paused:
+        return None
+    calendar, window_of = work_calendar(session), FilingWindows(session)
+    today = now.astimezone(config.tz).date()
+    periods = [p for p in (halves.open_period(today, window_of),) if p is not None]
+    periods.append(halves.next_window(today, window_of)[0])
+    for period in periods:
+        for day in rule.unit_reminder_days(window_of(period), calendar, every(settings)):
+            at = datetime.combine(day, settings.send_at, tzinfo=config.tz)
+            if at > now:
+                return at
+    return None
 
 
 def _laggards(session: Session, period: Period) -> tuple[list[Unit], list[int]]:
@@ -89,7 +116,7 @@ def _laggards(session: Session, period: Period) -> tuple[list[Unit], list[int]]:
 
 
 def _remind_units(session: Session, half: _Half, units: list[Unit], ctx: NoticeContext) -> int:
-    days = rule.unit_reminder_days(half.window, half.calendar)
+    days = rule.unit_reminder_days(half.window, half.calendar, every(half.settings))
     occurrence = rule.latest_due(days, half.today)
     if occurrence is None:
         return 0
@@ -139,12 +166,13 @@ def _report_to_office(session: Session, half: _Half, units: list[Unit], ctx: Not
     return written
 
 
-def due_revision_reminders(database: Database, ctx: NoticeContext) -> RevisionRun:
+def due_revision_reminders(
+    database: Database, ctx: NoticeContext, config: ReminderConfig
+) -> RevisionRun:
     """Write every revision reminder due at ``ctx.now`` that was not written before."""
     with database.unit_of_work() as uow:
         session = uow.session
-        today = ctx.now.astimezone(ctx.quiet.tz).date()
-        half = _open_half(session, today)
+        half = _open_half(session, ctx.now, config)
         if half is None:
             return RevisionRun(0, 0)
         ctx = dataclasses.replace(ctx, workdays=half.calendar)
