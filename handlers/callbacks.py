@@ -147,6 +147,13 @@ FILING_OK = Button("fil.ok", (("unit", "int"),))
 FILING_PUBLIC = Button("fil.pub", (("unit", "int"),))
 FILING_PUBLIC_ALL = Button("fil.all", (("kind", "word"),))
 
+# The office's reminders (handlers/reminders/): pause or resume a kind, change its time of
+# day or its interval (a short conversation).
+REMINDER_PAUSE = Button("rem.stop", (("kind", "word"),))
+REMINDER_RESUME = Button("rem.go", (("kind", "word"),))
+REMINDER_TIME = Button("rem.time", (("kind", "word"),))
+REMINDER_EVERY = Button("rem.every", (("kind", "word"),))
+
 # Assignments and recusal (handlers/assignments/). The services put these on the notices
 # they write (bot/services/outbox.py builds the same data, since services cannot import
 # this module; tests/unit/test_notice_buttons.py checks that the two agree).

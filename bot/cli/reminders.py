@@ -9,43 +9,19 @@ from datetime import date
 
 from bot.cli.support import CliError, Env, add_command, command, print_json, subparsers
 from bot.domain.dates import TypedDateError, parse_time_of_day
-from bot.domain.reminders.settings import KINDS, KindSettings
+from bot.domain.reminders.settings import KINDS
 from bot.i18n import N_, Translator
 from bot.services import calendar
-from bot.services.reminders import schedule
+from bot.services.reminders import schedule, words
 from bot.services.reminders import settings as reminder_settings
 from bot.services.reminders.schedule import Planned
-
-KIND_NAMES = {
-    "nudge": N_("Assignment not acknowledged"),
-    "revision": N_("June/December revision not filed"),
-}
-
-
-def kind_rule(t: Translator, settings: KindSettings) -> str:
-    """One kind's rule as the office reads it (the chat's /reminders uses it too)."""
-    if settings.kind == "nudge":
-        return t._(
-            "the inspector after {hours} h without acknowledgement, the liaison after {twice} h",
-            hours=t.number(settings.after_hours),
-            twice=t.number(settings.after_hours * 2),
-        )
-    return t._(
-        "every {days} days from the window's first working day, from {time}",
-        days=settings.every_days,
-        time=settings.send_at.strftime("%H:%M"),
-    )
 
 
 def _line(t: Translator, planned: Planned, env: Env) -> str:
     settings = planned.settings
-    if settings.paused:
-        state = t._("paused")
-    elif planned.next_at is None:
-        state = t._("nothing waiting")
-    else:
-        state = t._("next: {at}", at=t.datetime(planned.next_at, "short", tz=env.settings.tz))
-    return f"{t._(KIND_NAMES[settings.kind])} ({settings.kind}): {kind_rule(t, settings)}; {state}"
+    state = words.kind_state(t, planned, env.settings.tz)
+    rule = words.kind_rule(t, settings)
+    return f"{words.kind_name(t, settings.kind)} ({settings.kind}): {rule}; {state}"
 
 
 @command

@@ -258,6 +258,11 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
             callbacks.RECUSAL_APPROVE.data(city["member_a"])
         ],
         callbacks.RECUSAL_REFUSE.pattern.pattern: [callbacks.RECUSAL_REFUSE.data(city["member_a"])],
+        # The reminders are the office's alone (nothing of unit A in them).
+        callbacks.REMINDER_PAUSE.pattern.pattern: [callbacks.REMINDER_PAUSE.data("revision")],
+        callbacks.REMINDER_RESUME.pattern.pattern: [callbacks.REMINDER_RESUME.data("nudge")],
+        callbacks.REMINDER_TIME.pattern.pattern: [callbacks.REMINDER_TIME.data("revision")],
+        callbacks.REMINDER_EVERY.pattern.pattern: [callbacks.REMINDER_EVERY.data("nudge")],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }
@@ -393,6 +398,8 @@ async def test_another_units_liaison_sees_and_changes_nothing(
     # Unit A's absence and declared conflict are untouched.
     assert count(db, "unavailability", f"id = {city['away_a']}") == 1
     assert count(db, "conflicts", f"id = {city['conflict_a']}") == 1
+    # The reminders are as they were: nobody but the office changes them.
+    assert count(db, "reminder_settings") == 0
 
 
 async def test_removed_people_are_refused(
