@@ -159,3 +159,31 @@ def _utc(value: object) -> datetime:
     if isinstance(value, datetime):
         return value.astimezone(UTC)
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+async def test_across_a_restart_each_liaison_is_told_once(db: Database, scjg: Profile) -> None:
+    """Two runs of the bot on the same database, each running the reminders' job at
+    start: the second writes nothing new, and the sender delivers one reminder each."""
+    import io
+
+    from bot.config import Settings
+    from bot.fakeapi import FakeBotApi
+    from bot.jobs import reminders
+    from bot.offline import OfflineBot
+    from tests.handlers.conftest import SPEC
+
+    settings = Settings(quiet_start=time(0), quiet_end=time(0), _env_file=None)  # type: ignore[call-arg]
+    fake = FakeBotApi(SPEC)
+    for _ in range(2):  # the first run, then the restart
+        bot = OfflineBot(settings, db, fake=fake, out=io.StringIO())
+        await bot.start()
+        try:
+            assert bot.app is not None
+            data = bot.app.bot_data
+            data.clock = lambda: at(date(2026, 12, 1), 10)
+            await reminders.send_due_reminders(SimpleNamespace(bot_data=data))  # type: ignore[arg-type]
+            await data.sender.run_once()
+        finally:
+            await bot.stop()
+    told = [c.chat_id for c in fake.calls if c.method == "sendMessage" and "修订" in (c.text or "")]
+    assert sorted(told) == [SCJG_TG, SW_TG]
