@@ -11,6 +11,7 @@ from telegram.request import BaseRequest
 
 import handlers.assignments
 import handlers.availability
+import handlers.calendar
 import handlers.documents
 import handlers.errors
 import handlers.fallback
@@ -132,6 +133,7 @@ def build_application(
     handlers.people.register(app)
     # /document waits for a file of its own: before the registers, which take the others.
     handlers.documents.register(app)
+    handlers.calendar.register(app)
     # After every conversation that waits for a file of its own: takes the other files.
     handlers.registers.register(app)
     handlers.filings.register(app)

@@ -153,6 +153,9 @@ REMINDER_PAUSE = Button("rem.stop", (("kind", "word"),))
 REMINDER_RESUME = Button("rem.go", (("kind", "word"),))
 REMINDER_TIME = Button("rem.time", (("kind", "word"),))
 REMINDER_EVERY = Button("rem.every", (("kind", "word"),))
+# A year's holiday schedule read from a file, confirmed or dropped (handlers/calendar/).
+CALENDAR_OK = Button("cal.ok")
+CALENDAR_NO = Button("cal.no")
 
 # Assignments and recusal (handlers/assignments/). The services put these on the notices
 # they write (bot/services/outbox.py builds the same data, since services cannot import

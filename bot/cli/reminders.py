@@ -5,7 +5,9 @@ list|set`` and ``dsr calendar show|set``. A leaf of bot/cli/main.py. Exit codes:
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
+from pathlib import Path
 
 from bot.cli.support import CliError, Env, add_command, command, print_json, subparsers
 from bot.domain.dates import TypedDateError, parse_time_of_day
@@ -122,6 +124,67 @@ def cmd_calendar_set(env: Env, args: argparse.Namespace) -> int:
     return 0
 
 
+@command
+def cmd_calendar_import(env: Env, args: argparse.Namespace) -> int:
+    """A year's schedule from a file: checked whole, recorded only with --yes and no problem."""
+    t = env.t
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(t._("There is no file at {path}.", path=str(path)))
+    found = calendar.read_schedule(path.read_bytes(), path.name, env.today)
+    for row, reason, params in found.problems:
+        text = t._(reason, **params)
+        line = t._("Row {row}: {problem}", row=row, problem=text) if row is not None else text
+        print(line, file=sys.stderr)
+    if found.ignored_columns:
+        print(t._("Columns not read: {columns}", columns="、".join(found.ignored_columns)))
+    if found.problems:
+        print(t._("Nothing was recorded: correct the file and import it again."), file=sys.stderr)
+        return 1
+    if not found.days:
+        raise CliError(t._("The file lists no day."))
+    off = sum(1 for d in found.days if not d.is_workday)
+    years = "、".join(str(y) for y in found.years)
+    print(
+        t._(
+            "{years}: {off} days off, {work} make-up working days.",
+            years=years,
+            off=off,
+            work=len(found.days) - off,
+        )
+    )
+    if not args.yes:
+        print(t._("Add --yes to record them."))
+        return 0
+    calendar.set_days(env.database, "cli", found.days)
+    print(t.n_("{n} day recorded.", "{n} days recorded.", len(found.days)))
+    return 0
+
+
+@command
+def cmd_calendar_deadline(env: Env, args: argparse.Namespace) -> int:
+    t = env.t
+    try:
+        start = date.fromisoformat(args.day)
+    except ValueError:
+        raise CliError(t._("Days are written YYYY-MM-DD, e.g. 2027-01-01.")) from None
+    if args.working_days < 0:
+        raise CliError(t._("--working-days is a whole number, 0 or more."))
+    due, provisional = calendar.deadline(env.database, start, args.working_days)
+    if args.json:
+        print_json({"deadline": due.isoformat(), "provisional": provisional})
+        return 0
+    print(
+        due.isoformat()
+        + (
+            " " + t._("(provisional: no official schedule for that year yet)")
+            if provisional
+            else ""
+        )
+    )
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     reminders = subparsers(sub, "reminders", N_("reminders: settings and next firings"))
     p = add_command(
@@ -151,3 +214,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     kind.add_argument("--off", dest="work", action="store_false", help=N_("a day off (holiday)"))
     kind.add_argument("--work", dest="work", action="store_true", help=N_("a working day (调休)"))
     p.add_argument("--name", help=N_("the holiday's name, e.g. 春节"))
+    p = add_command(cal, "import", cmd_calendar_import, N_("a year's schedule from a spreadsheet"))
+    p.add_argument("file", help=N_("FILE.xlsx: 日期 | 类型 (休息日/工作日) | 名称"))
+    p.add_argument("--yes", action="store_true", help=N_("record the days (else only check)"))
+    p = add_command(cal, "deadline", cmd_calendar_deadline, N_("the Nth working day after a day"))
+    p.add_argument("day", help="YYYY-MM-DD")
+    p.add_argument("--working-days", type=int, required=True)
+    p.add_argument("--json", action="store_true")

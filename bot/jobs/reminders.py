@@ -13,6 +13,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext
 
 from bot.services.people.notices import NoticeContext
+from bot.services.reminders.calendar_year import due_calendar_notices
 from bot.services.reminders.nudges import due_nudges
 from bot.services.reminders.revisions import due_revision_reminders
 
@@ -27,6 +28,8 @@ async def send_due_reminders(context: CallbackContext[Any, Any, Any, Any]) -> No
         log.info("reminders: %d nudges, %d reports to liaisons", nudged.nudges, nudged.reports)
     ctx = NoticeContext(now, settings, settings.default_locale)
     revisions = await asyncio.to_thread(due_revision_reminders, data.db, ctx, settings)
+    if await asyncio.to_thread(due_calendar_notices, data.db, ctx):
+        log.info("reminders: the office told of a year without an official schedule")
     if revisions.liaisons or revisions.office:
         log.info(
             "reminders: %d revision reminders to liaisons, %d lists to the office",

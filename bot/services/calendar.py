@@ -20,11 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.calendar import WorkCalendar
+from bot.domain.calendar_sheet import CALENDAR_SPEC, WORK, ScheduleRow, check_schedule
+from bot.domain.reasons import REASONS
+from bot.domain.registers.validation import RowContext, validate_row
 from bot.i18n import N_
 from bot.services.errors import ServiceError
 from storage import audit
 from storage.db import Database
 from storage.models import CalendarDay
+from storage.xlsx_read import UnusableFile, read_register
 
 
 @cache
@@ -100,3 +104,63 @@ def set_days(database: Database, actor_label: str, days: Iterable[DaySetting]) -
         )
         uow.commit()
     return len(wanted)
+
+
+# --- a year's schedule from a file ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleFile:
+    """A schedule file read and checked: the days it sets, and what is wrong with it (a
+    reason msgid and its parameters, per Excel row; None: the file as a whole). Nothing is
+    recorded while ``problems`` is not empty."""
+
+    days: tuple[DaySetting, ...]
+    problems: tuple[tuple[int | None, str, dict[str, str]], ...]
+    ignored_columns: tuple[str, ...]
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(sorted({d.day.year for d in self.days}))
+
+
+def read_schedule(data: bytes, file_name: str, today: date) -> ScheduleFile:
+    """Read a year's official schedule (bot/domain/calendar_sheet.py) from a workbook."""
+    try:
+        read = read_register(data, file_name, CALENDAR_SPEC)
+    except UnusableFile as exc:
+        return ScheduleFile(
+            (), ((None, REASONS.get(exc.reason, exc.reason), dict(exc.params)),), ()
+        )
+    problems: list[tuple[int | None, str, dict[str, str]]] = [
+        (f.row, REASONS.get(f.problem.reason, f.problem.reason), dict(f.problem.params))
+        for f in read.problems
+        if f.severity == "error"
+    ]
+    rows: list[ScheduleRow] = []
+    for row in read.rows:
+        result = validate_row(CALENDAR_SPEC, row.cells, RowContext(today))
+        for problem in result.errors:
+            problems.append(
+                (row.row, REASONS.get(problem.reason, problem.reason), dict(problem.params))
+            )
+        values = result.values
+        day, kind = values.get("day"), values.get("kind")
+        if result.errors or not isinstance(day, date):
+            continue
+        name = values.get("name")
+        rows.append(ScheduleRow(row.row, day, kind == WORK.code, str(name) if name else None))
+    problems += [(p.row, p.reason, p.params) for p in check_schedule(rows)]
+    days = tuple(DaySetting(r.day, r.is_workday, r.name) for r in rows)
+    ignored = tuple(f"{letter} {header}" for letter, header in read.ignored_columns)
+    return ScheduleFile(days, tuple(problems), ignored)
+
+
+def deadline(database: Database, start: date, working_days: int) -> tuple[date, bool]:
+    """The ``working_days``-th working day after ``start`` (the day itself not counted),
+    and whether it is provisional: some day counted lies in a year with no official
+    schedule."""
+    cal = load_calendar(database)
+    due = cal.add_workdays(start, working_days)
+    provisional = any(not cal.is_official(date(y, 1, 1)) for y in range(start.year, due.year + 1))
+    return due, provisional

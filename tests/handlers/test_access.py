@@ -38,6 +38,8 @@ GUEST_COMMANDS = {"start", "help", "lang"}
 JOIN_TEXT = "本机器人供联席会议成员单位使用"
 LANGUAGE_PATTERN = callbacks.LANGUAGE.pattern.pattern
 CONVERSATION_PATTERNS = {
+    callbacks.CALENDAR_OK.pattern.pattern,
+    callbacks.CALENDAR_NO.pattern.pattern,
     callbacks.UNIT_ADD_CONFIRM.pattern.pattern,
     callbacks.UNIT_ADD_CANCEL.pattern.pattern,
     callbacks.UPLOAD_UNIT.pattern.pattern,
@@ -263,6 +265,8 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
         callbacks.REMINDER_RESUME.pattern.pattern: [callbacks.REMINDER_RESUME.data("nudge")],
         callbacks.REMINDER_TIME.pattern.pattern: [callbacks.REMINDER_TIME.data("revision")],
         callbacks.REMINDER_EVERY.pattern.pattern: [callbacks.REMINDER_EVERY.data("nudge")],
+        callbacks.CALENDAR_OK.pattern.pattern: [callbacks.CALENDAR_OK.data()],
+        callbacks.CALENDAR_NO.pattern.pattern: [callbacks.CALENDAR_NO.data()],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }
