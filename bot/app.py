@@ -11,6 +11,7 @@ from telegram.request import BaseRequest
 
 import handlers.assignments
 import handlers.availability
+import handlers.calendar
 import handlers.documents
 import handlers.errors
 import handlers.fallback
@@ -20,6 +21,7 @@ import handlers.invitations
 import handlers.people
 import handlers.records
 import handlers.registers
+import handlers.reminders
 import handlers.start
 import handlers.units
 from bot.config import Settings
@@ -132,12 +134,15 @@ def build_application(
     handlers.people.register(app)
     # /document waits for a file of its own: before the registers, which take the others.
     handlers.documents.register(app)
+    handlers.calendar.register(app)
     # After every conversation that waits for a file of its own: takes the other files.
     handlers.registers.register(app)
     handlers.filings.register(app)
     handlers.availability.register(app)
     handlers.assignments.register(app)
-    # After the conversations that wait for typed text of their own (/away's days).
+    handlers.reminders.register(app)
+    # After the conversations that wait for typed text of their own (/away's days, a
+    # reminder's time): /find's results take any other text as a new search.
     handlers.records.register(app)
     # Last of group 0: whatever no feature took gets an answer, never silence.
     handlers.fallback.register(app)

@@ -163,6 +163,16 @@ RECORD_CLEAR = Button("rd.clear")
 RECORD_SKIP = Button("rd.skip")
 RECORD_OK = Button("rd.ok")
 RECORD_NO = Button("rd.no")
+# The office's reminders (handlers/reminders/): pause or resume a kind, change its time of
+# day or its interval (a short conversation).
+REMINDER_PAUSE = Button("rem.stop", (("kind", "word"),))
+REMINDER_RESUME = Button("rem.go", (("kind", "word"),))
+REMINDER_TIME = Button("rem.time", (("kind", "word"),))
+REMINDER_EVERY = Button("rem.every", (("kind", "word"),))
+# A year's holiday schedule read from a file, confirmed or dropped (handlers/calendar/).
+CALENDAR_LOAD = Button("cal.load")
+CALENDAR_OK = Button("cal.ok")
+CALENDAR_NO = Button("cal.no")
 
 # Assignments and recusal (handlers/assignments/). The services put these on the notices
 # they write (bot/services/outbox.py builds the same data, since services cannot import

@@ -5,7 +5,7 @@ Names follow docs/architecture.md §5; later issues add their tables in their ow
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -535,3 +537,18 @@ class CalendarDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str | None] = mapped_column(String(100))
+
+
+class ReminderSetting(Base):
+    """The office's choices for one kind of reminder, where they differ from the defaults
+    (bot/domain/reminders/settings.py): paused, the time of day, the interval."""
+
+    __tablename__ = "reminder_settings"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    send_at: Mapped[time | None] = mapped_column(Time)
+    every_days: Mapped[int | None] = mapped_column(Integer)
+    after_hours: Mapped[float | None] = mapped_column(Float)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
@@ -211,3 +211,19 @@ def _exists_in_some_year(month: int, day: int) -> bool:
     except ValueError:
         return False
     return True
+
+
+_TIME_OF_DAY = re.compile(r"(?P<h>\d{1,2})(?:[:：.](?P<m>\d{2})|点(?:(?P<cm>\d{1,2})分?|半)?)?")
+
+
+def parse_time_of_day(text: str) -> time:
+    """A time of day as people type it: 9:30, 09:30, 9：30, 9点, 9点30分, 9点半, 14."""
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    match = _TIME_OF_DAY.fullmatch(cleaned)
+    if match is None:
+        raise TypedDateError(UNREADABLE, shown=text.strip()[:40])
+    hour = int(match["h"])
+    minute = int(match["m"] or match["cm"] or (30 if cleaned.endswith("半") else 0))
+    if hour > 23 or minute > 59:
+        raise TypedDateError(UNREADABLE, shown=text.strip()[:40])
+    return time(hour, minute)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from bot.domain.calendar import WorkCalendar
 from storage import outbox
 
 CALLBACK_DATA_MAX_BYTES = 64  # Telegram's limit for callback_data
@@ -70,6 +71,20 @@ def quiet_hours_not_before(now_utc: datetime, quiet: QuietHoursConfig) -> dateti
     return datetime.combine(day, quiet.quiet_end, tzinfo=quiet.tz).astimezone(UTC)
 
 
+def working_hours_not_before(
+    now_utc: datetime, quiet: QuietHoursConfig, workdays: WorkCalendar
+) -> datetime | None:
+    """As ``quiet_hours_not_before``, and a day off waits too: None on a working day
+    outside quiet hours, else the end of quiet hours on the next working day (reminders:
+    nothing on a weekend or a holiday, docs/architecture.md "Reminders")."""
+    wake = quiet_hours_not_before(now_utc, quiet)
+    local = (wake or now_utc).astimezone(quiet.tz)
+    day = workdays.next_workday(local.date())
+    if day == local.date():
+        return wake
+    return datetime.combine(day, quiet.quiet_end, tzinfo=quiet.tz).astimezone(UTC)
+
+
 # Buttons on notices (docs/architecture.md §8). A notice is written by a service, which
 # may not import handlers, so the data is built here in handlers/callbacks.py's format
 # (``1:<action>:<id>``); callbacks.py declares a ``Button`` for each action below (it stays
@@ -118,12 +133,14 @@ def notify(
     now: datetime,
     quiet: QuietHoursConfig,
     parse_mode: str | None = None,
+    workdays: WorkCalendar | None = None,
 ) -> bool:
     """Write a ``sendMessage`` notice to the outbox; True when it is new, False when a
     notice with ``key`` already exists (nothing is written then).
 
     ``text`` is already rendered in the recipient's language. Runs inside the caller's unit
-    of work and never commits. ``quiet`` is usually the Settings object.
+    of work and never commits. ``quiet`` is usually the Settings object. With ``workdays``
+    (reminders), a notice written on a day off waits for the next working morning.
     """
     params: dict[str, Any] = {"chat_id": chat_id, "text": text}
     if parse_mode is not None:
@@ -131,7 +148,10 @@ def notify(
     if reply_markup is not None:
         params["reply_markup"] = dict(reply_markup)
     not_before: datetime | None = None
-    wake = quiet_hours_not_before(now, quiet)
+    if workdays is None:
+        wake = quiet_hours_not_before(now, quiet)
+    else:
+        wake = working_hours_not_before(now, quiet, workdays)
     if wake is not None:
         if urgent:
             # It must arrive now, but a night-time buzz is not worth it: deliver silently.

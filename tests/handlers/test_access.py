@@ -38,6 +38,8 @@ GUEST_COMMANDS = {"start", "help", "lang"}
 JOIN_TEXT = "本机器人供联席会议成员单位使用"
 LANGUAGE_PATTERN = callbacks.LANGUAGE.pattern.pattern
 CONVERSATION_PATTERNS = {
+    callbacks.CALENDAR_OK.pattern.pattern,
+    callbacks.CALENDAR_NO.pattern.pattern,
     callbacks.UNIT_ADD_CONFIRM.pattern.pattern,
     callbacks.UNIT_ADD_CANCEL.pattern.pattern,
     callbacks.UPLOAD_UNIT.pattern.pattern,
@@ -293,6 +295,14 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
             callbacks.RECUSAL_APPROVE.data(city["member_a"])
         ],
         callbacks.RECUSAL_REFUSE.pattern.pattern: [callbacks.RECUSAL_REFUSE.data(city["member_a"])],
+        # The reminders are the office's alone (nothing of unit A in them).
+        callbacks.REMINDER_PAUSE.pattern.pattern: [callbacks.REMINDER_PAUSE.data("revision")],
+        callbacks.REMINDER_RESUME.pattern.pattern: [callbacks.REMINDER_RESUME.data("nudge")],
+        callbacks.REMINDER_TIME.pattern.pattern: [callbacks.REMINDER_TIME.data("revision")],
+        callbacks.REMINDER_EVERY.pattern.pattern: [callbacks.REMINDER_EVERY.data("nudge")],
+        callbacks.CALENDAR_LOAD.pattern.pattern: [callbacks.CALENDAR_LOAD.data()],
+        callbacks.CALENDAR_OK.pattern.pattern: [callbacks.CALENDAR_OK.data()],
+        callbacks.CALENDAR_NO.pattern.pattern: [callbacks.CALENDAR_NO.data()],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }
@@ -434,6 +444,8 @@ async def test_another_units_liaison_sees_and_changes_nothing(
     # Unit A's directory records are untouched: nothing changed by hand, nobody deactivated.
     assert count(db, "audit_log", "action LIKE 'record.%'") == 0
     assert count(db, "inspectors", "active = false") == 0
+    # The reminders are as they were: nobody but the office changes them.
+    assert count(db, "reminder_settings") == 0
 
 
 async def test_removed_people_are_refused(

@@ -155,15 +155,18 @@ async def test_the_bot_runs_the_reminders_at_start_and_every_few_minutes(
     await session.start()
     try:
         assert session.app is not None and session.app.job_queue is not None
-        [job] = session.app.job_queue.get_jobs_by_name("reminders.nudges")
+        [job] = session.app.job_queue.get_jobs_by_name("reminders")
         assert job.trigger.interval == timedelta(seconds=120)
         # What the job does when it fires (the window of the city's task is in its past
         # for the real clock, so the job is given the draw's clock).
         data = session.app.bot_data
         data.clock = lambda: NOW + timedelta(hours=25)
-        await reminders.nudge_unacknowledged(SimpleNamespace(bot_data=data))  # type: ignore[arg-type]
+        await reminders.send_due_reminders(SimpleNamespace(bot_data=data))  # type: ignore[arg-type]
         await data.sender.run_once()
         sent = [c for c in session.fake.calls if c.method == "sendMessage"]
-        assert len([c for c in sent if "提醒" in str(c.params.get("text"))]) == 6
+        texts = [str(c.params.get("text")) for c in sent]
+        assert len([t for t in texts if "提醒" in t and "修订" not in t]) == 6
+        # The same job chases the June revision too (the window opened on June 1).
+        assert any("六月修订尚未备案" in t for t in texts)
     finally:
         await session.stop()

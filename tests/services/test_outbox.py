@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.domain.calendar import WorkCalendar
 from bot.services.outbox import (
     QuietHours,
     inline_keyboard,
     notify,
     quiet_hours_not_before,
+    working_hours_not_before,
 )
 from storage import outbox
 from storage.db import Database, reading
@@ -387,3 +389,26 @@ def test_quiet_hours_follow_the_offices_time_zone() -> None:
     pacific = QuietHours(ZoneInfo("America/Los_Angeles"))
     assert quiet_hours_not_before(written, pacific) == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
     assert quiet_hours_not_before(written, QuietHours(TZ)) is None
+
+
+def test_reminders_written_on_a_day_off_wait_for_the_next_working_morning() -> None:
+    # Oct 1-7 2026 off (National Day), Saturday Oct 10 worked.
+    days = WorkCalendar(
+        {date(2026, 10, d): False for d in range(1, 8)} | {date(2026, 10, 10): True}
+    )
+    quiet = QuietHours(TZ)
+
+    def wake(day: date, hour: int) -> datetime | None:
+        return working_hours_not_before(
+            datetime.combine(day, time(hour), tzinfo=TZ).astimezone(UTC), quiet, days
+        )
+
+    def morning(day: date) -> datetime:
+        return datetime.combine(day, time(8), tzinfo=TZ).astimezone(UTC)
+
+    assert wake(date(2026, 9, 29), 10) is None  # a Tuesday at ten: now
+    assert wake(date(2026, 9, 29), 22) == morning(date(2026, 9, 30))  # that night: tomorrow
+    assert wake(date(2026, 9, 30), 22) == morning(date(2026, 10, 8))  # the holiday's eve
+    assert wake(date(2026, 10, 3), 12) == morning(date(2026, 10, 8))  # inside it
+    assert wake(date(2026, 10, 9), 23) == morning(date(2026, 10, 10))  # a worked Saturday
+    assert wake(date(2026, 10, 10), 12) is None

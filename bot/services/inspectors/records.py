@@ -16,7 +16,7 @@ from babel.dates import format_interval
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.i18n import N_, Translator, translator
+from bot.i18n import N_, Translator
 from bot.services.errors import NotAllowedError, ServiceError
 from bot.services.people.membership import actor_label
 from bot.services.people.notices import NoticeContext, tell
@@ -91,8 +91,8 @@ def tell_others(
 ) -> int:
     """Tell the other side of a change: the inspector when someone else changed their
     record (``messages[0]``), the unit's liaisons when the inspector did (``messages[1]``).
-    Values in ``params`` that are callables of a Translator are rendered in each reader's
-    language. Returns how many people were told."""
+    Values in ``params`` may be callables of a Translator (``tell`` renders them in each
+    reader's language). Returns how many people were told."""
     if actor.inspector_id == inspector.id:
         query = select(User).where(User.active, User.liaison_unit_id == inspector.unit_id)
         message = messages[1]
@@ -103,9 +103,7 @@ def tell_others(
     for user in session.execute(query.order_by(User.id)).scalars():
         if user.telegram_id == actor.telegram_id:
             continue
-        t = translator(user.locale or notices.default_locale)
-        words = {name: value(t) if callable(value) else value for name, value in params.items()}
-        tell(session, user, f"{key}:{user.id}", message, notices, **words)
+        tell(session, user, f"{key}:{user.id}", message, notices, **params)
         told += 1
     return told
 

@@ -60,6 +60,8 @@ COMMANDS: tuple[MenuCommand, ...] = (
     _cmd("filing", N_("File the half-year revision of the directories"), "liaison"),
     _cmd("filings", N_("Who has filed this half-year's revision"), "office"),
     _cmd("window", N_("Filing windows (June, December)"), "office"),
+    _cmd("reminders", N_("Reminders: pause, times, next firing"), "office"),
+    _cmd("calendar", N_("Working days: holidays, a new year's schedule"), "office"),
     _cmd("mytasks", N_("My inspection tasks: acknowledge, ask for recusal"), "inspector"),
     _cmd("lang", N_("Language: 中文 / English"), GUEST, MEMBER),
     _cmd("help", N_("What I can do here"), GUEST, MEMBER),

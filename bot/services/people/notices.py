@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.domain.calendar import WorkCalendar
 from bot.i18n import DEFAULT_LOCALE, translator
 from bot.services.outbox import QuietHoursConfig, notify
 from bot.services.people import menus
@@ -24,6 +25,8 @@ class NoticeContext:
     now: datetime
     quiet: QuietHoursConfig
     default_locale: str = DEFAULT_LOCALE
+    # Reminders set it: what they write on a day off waits for the next working morning.
+    workdays: WorkCalendar | None = None
 
 
 def roles_of(user: User) -> frozenset[str]:
@@ -39,16 +42,20 @@ def roles_of(user: User) -> frozenset[str]:
 
 def tell(
     session: Session, user: User, key: str, message: str, ctx: NoticeContext, **params: Any
-) -> None:
-    """Queue ``message`` (an msgid) for ``user`` in their language."""
+) -> bool:
+    """Queue ``message`` (an msgid) for ``user`` in their language; False when a notice
+    with ``key`` was written before (nothing is written again). Values in ``params`` that
+    are callables of a Translator (a date, a kind's name) are rendered in that language."""
     t = translator(user.locale or ctx.default_locale)
-    notify(
+    words = {name: value(t) if callable(value) else value for name, value in params.items()}
+    return notify(
         session,
         key=key,
         chat_id=user.telegram_id,
-        text=t._(message, **params),
+        text=t._(message, **words),
         now=ctx.now,
         quiet=ctx.quiet,
+        workdays=ctx.workdays,
     )
 
 

@@ -30,6 +30,7 @@ from bot.services.people.profiles import Profile
 from storage import audit, xlsx_write
 from storage import registers_repo as repo
 from storage.db import Database, reading
+from storage.filing_windows import FilingWindows
 from storage.models import FilingWindow, RecordChange, RevisionFiling, Unit, User
 
 # The two directories (两库) a revision files, and the change-log tables of each.
@@ -101,17 +102,8 @@ class FilingOverview:
 # --- windows --------------------------------------------------------------------------------
 
 
-class _Windows:
-    """The window of any half: the office's, else the default (the table is small)."""
-
-    def __init__(self, session: Session) -> None:
-        self.moved: dict[Period, Window] = {
-            Period(row.year, _half(row.half)): Window(row.opens, row.closes)
-            for row in session.execute(select(FilingWindow)).scalars()
-        }
-
-    def __call__(self, period: Period) -> Window:
-        return self.moved.get(period) or halves.default_window(*period)
+class _Windows(FilingWindows):
+    """The windows, and what the chat shows of one (whether the office moved it)."""
 
     def info(self, period: Period) -> WindowInfo:
         window = self(period)

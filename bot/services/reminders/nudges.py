@@ -5,8 +5,8 @@ window has not ended, not acknowledged and with no recusal waiting, whose assign
 notice was delivered (``sent``: a notice still waiting for the morning, or never sent,
 is not chased), and writes each due period's notice with its key. It is safe to run at
 any time and as often as wanted (the job runs it every ``DSR_REMINDER_INTERVAL_SECONDS``
-and once at start, which catches up after a restart). A nudge computed at night waits
-for the morning (not urgent); an acknowledgement drops the nudges not sent yet.
+and once at start, which catches up after a restart). A nudge computed at night or on
+a day off waits for the next working morning (not urgent); an acknowledgement drops the nudges not sent yet.
 """
 
 from __future__ import annotations
@@ -18,9 +18,13 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain.reminders.nudges import NUDGE, REPORT, due_periods, nudge_key
+from bot.domain.calendar import WorkCalendar
+from bot.domain.reminders.nudges import NUDGE, PERIODS, REPORT, due_periods, nudge_key
+from bot.domain.reminders.settings import NUDGE as NUDGE_KIND
 from bot.i18n import translator
+from bot.services.calendar import work_calendar
 from bot.services.outbox import ASSIGNMENT_ACK, callback_data, inline_keyboard, notify
+from bot.services.reminders.settings import kind_settings
 from storage.db import Database
 from storage.models import Inspector, OutboxMessage, Task, TeamMember, User
 
@@ -85,7 +89,14 @@ def _open_places(session: Session, now: datetime, config: NudgeConfig) -> list[_
     return [_Open(*keys[key], delivered_at=sent_at) for key, sent_at in delivered if sent_at]
 
 
-def _nudge(session: Session, place: _Open, user: User, now: datetime, config: NudgeConfig) -> bool:
+def _nudge(
+    session: Session,
+    place: _Open,
+    user: User,
+    now: datetime,
+    config: NudgeConfig,
+    workdays: WorkCalendar,
+) -> bool:
     t = translator(user.locale or config.default_locale)
     task = place.task
     text = t._(
@@ -108,10 +119,13 @@ def _nudge(session: Session, place: _Open, user: User, now: datetime, config: Nu
         reply_markup=markup,
         now=now,
         quiet=config,
+        workdays=workdays,
     )
 
 
-def _report(session: Session, place: _Open, now: datetime, config: NudgeConfig) -> int:
+def _report(
+    session: Session, place: _Open, now: datetime, config: NudgeConfig, workdays: WorkCalendar
+) -> int:
     liaisons = session.execute(
         select(User)
         .where(User.liaison_unit_id == place.inspector.unit_id, User.active.is_(True))
@@ -135,17 +149,38 @@ def _report(session: Session, place: _Open, now: datetime, config: NudgeConfig) 
             ),
             now=now,
             quiet=config,
+            workdays=workdays,
         )
     return written
 
 
+def next_nudge(session: Session, now: datetime, config: NudgeConfig) -> datetime | None:
+    """When the next nudge or report to a liaison comes due, or None (none waiting, or the
+    kind paused)."""
+    settings = kind_settings(session, NUDGE_KIND, config)
+    if settings.paused or settings.after_hours <= 0:
+        return None
+    delay = timedelta(hours=settings.after_hours)
+    coming = [
+        place.delivered_at + delay * period
+        for place in _open_places(session, now, config)
+        for period in PERIODS
+        if place.delivered_at + delay * period > now
+    ]
+    return min(coming, default=None)
+
+
 def due_nudges(database: Database, now: datetime, config: NudgeConfig) -> NudgeRun:
     """Write every reminder due at ``now`` that was not written before."""
-    delay = timedelta(hours=config.nudge_after_hours)
     nudges = reports = 0
     with database.unit_of_work() as uow:
         session = uow.session
+        settings = kind_settings(session, NUDGE_KIND, config)
+        if settings.paused:
+            return NudgeRun(0, 0)
+        delay = timedelta(hours=settings.after_hours)
         places = _open_places(session, now, config)
+        workdays = work_calendar(session)
         users = {
             u.inspector_id: u
             for u in session.execute(
@@ -159,8 +194,8 @@ def due_nudges(database: Database, now: datetime, config: NudgeConfig) -> NudgeR
             periods = due_periods(place.delivered_at, now, delay)
             user = users.get(place.inspector.id)
             if NUDGE in periods and user is not None:
-                nudges += _nudge(session, place, user, now, config)
+                nudges += _nudge(session, place, user, now, config, workdays)
             if REPORT in periods:
-                reports += _report(session, place, now, config)
+                reports += _report(session, place, now, config, workdays)
         uow.commit()
     return NudgeRun(nudges, reports)
