@@ -100,6 +100,19 @@ class OfflineBot:
             self.render(call)
         return calls
 
+    async def deliver(self) -> list[RecordedCall]:
+        """Send what the outbox holds now and show it: the notices of a change made
+        outside the chat (a draw at the desk), as the sender would within a second."""
+        assert self.app is not None, "start() first"
+        mark = self.fake.mark()
+        sender = self.app.bot_data.sender
+        if sender is not None:
+            await sender.run_once()
+        calls = self.fake.calls[mark:]
+        for call in calls:
+            self.render(call)
+        return calls
+
     async def say(self, person: Person, text: str) -> list[RecordedCall]:
         update = self.fake.user_message(
             person.telegram_id, text, first_name=person.name, language_code=person.language_code

@@ -253,24 +253,46 @@ def _records_from(paths: Sequence[str]) -> list[Any]:
     return records
 
 
-@command
-def cmd_verify_draw(env: Env, args: argparse.Namespace) -> int:
-    t = env.t
-    targets = args.draw
-    if len(targets) == 1 and targets[0].isdigit() and not Path(targets[0]).exists():
-        differences = draws.verify_draw(env.database, int(targets[0]))
-    else:
-        records = _records_from(targets)
-        if not records or not all(isinstance(r, dict) for r in records):
-            raise CliError("the files hold no draw records")
-        differences = draws.verify_draw(env.database, records)
-    if not differences:
-        print(t._("MATCH: the draw recomputes exactly from its record."))
-        return 0
-    print(t._("DIFFERENT: the record does not recompute."))
+def _is_draw_id(text: str) -> bool:
+    return text.isdigit() and not Path(text).exists()
+
+
+def _verdict(t: Translator, differences: Sequence[str], label: str | None) -> bool:
+    """Print whether one draw (or one set of records) recomputes; True when it does."""
+    sentence = (
+        t._("MATCH: the draw recomputes exactly from its record.")
+        if not differences
+        else t._("DIFFERENT: the record does not recompute.")
+    )
+    print(t._("Draw {id}: {verdict}", id=label, verdict=sentence) if label else sentence)
     for line in differences:
         print(f"  {line}")
-    return 1
+    return not differences
+
+
+@command
+def cmd_verify_draw(env: Env, args: argparse.Namespace) -> int:
+    """Each draw id is verified on its own, with the records it links to; JSON files are
+    read together as one set of records (a record and the ones it refers to)."""
+    ids = [int(a) for a in args.draw if _is_draw_id(a)]
+    files = [a for a in args.draw if not _is_draw_id(a)]
+    records = _records_from(files) if files else []
+    if files and (not records or not all(isinstance(r, dict) for r in records)):
+        raise CliError(env.t._("The files hold no draw records."))
+    several = len(ids) + bool(files) > 1
+    ok = True
+    for draw_id in ids:
+        try:
+            differences = draws.verify_draw(env.database, draw_id)
+        except ServiceError as exc:  # no such draw: said, and the others still verified
+            print(env.t._(exc.message, **exc.params))
+            ok = False
+            continue
+        ok = _verdict(env.t, differences, str(draw_id) if several else None) and ok
+    if files:
+        label = "、".join(files) if several else None
+        ok = _verdict(env.t, draws.verify_draw(env.database, records), label) and ok
+    return 0 if ok else 1
 
 
 # --- the parser -------------------------------------------------------------------------------
