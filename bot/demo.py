@@ -29,6 +29,7 @@ from bot.demo_city import (
     tax_directory,
 )
 from bot.domain.draws.algorithm import PURPOSE_TARGETS
+from bot.i18n import translator
 from bot.offline import OfflineBot, Person
 from bot.services.draws import drawing as draws
 from bot.services.draws import plans
@@ -62,7 +63,9 @@ def play(settings: Settings, *, database_url: str | None, reset: bool, out: Text
     try:
         database, demo_settings = prepare_city(settings, url, reset=reset)
     except DemoDatabaseNotEmptyError:
-        out.write(f"dsr demo: {url} is not empty; add --reset to replace its contents\n")
+        t = translator(settings.default_locale)
+        said = t._("{url} is not empty; add --reset to replace its contents.", url=url)
+        out.write(f"dsr demo: {said}\n")
         return 2
     try:
         bot = OfflineBot(demo_settings, database, out=out, clock=DemoClock())
