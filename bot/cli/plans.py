@@ -33,13 +33,7 @@ from bot.i18n import N_, Translator, translator
 from bot.services.draws import plan_import, plans
 
 # A task's status as people read it (the code stays in --json).
-STATUS_LABELS = {
-    "planned": N_("planned"),
-    "drawn": N_("drawn"),
-    "in_progress": N_("in progress"),
-    "done": N_("done"),
-    "cancelled": N_("cancelled"),
-}
+STATUS_LABELS = plans.STATUS_WORDS
 
 
 def split(text: str | None) -> tuple[str, ...]:

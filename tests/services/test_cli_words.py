@@ -156,3 +156,15 @@ def test_every_help_is_in_chinese() -> None:
         if (words := re.findall(r"[A-Za-z]{3,}", TYPED.sub(" ", listed.sub(" ", text))))
     }
     assert english == {}, json.dumps(english, ensure_ascii=False)
+
+
+def test_a_refusal_names_the_status_in_chinese(
+    city: City, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, *TASK)[0] == 0
+    assert run(capsys, "draw", "run", "WG-CLI-1")[0] == 0
+    code, _, err = run(capsys, "task", "change", "WG-CLI-1", "--count", "3")
+    assert code == 1 and "“已抽取”" in err and not ENGLISH_STATUS.search(err), err
+    assert run(capsys, "task", "cancel", "WG-CLI-1", "--reason", "撤销")[0] == 0
+    code, _, err = run(capsys, "draw", "run", "WG-CLI-1")
+    assert code == 1 and "已取消" in err and not ENGLISH_STATUS.search(err), err
