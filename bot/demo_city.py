@@ -24,12 +24,12 @@ DEMO_UNITS = [("SCJG", "舞钢市市场监督管理局"), ("SW", "国家税务�
 
 DEFAULT_DEMO_URL = "sqlite:///data/demo.sqlite3"
 
-OFFICE = Person(1001, "刘主任", "zh-hans", "office")
-LIAISON = Person(2001, "王芳", "zh-hans", "liaison, 市场监管局")
-TAX_LIAISON = Person(2002, "张磊", "zh-hans", "liaison, 税务局")
-INSPECTOR = Person(3001, "李强", "zh-hans", "inspector")
-GUEST = Person(9001, "陈先生", "zh-hans", "not a member")
-VISITOR = Person(9002, "Alex", "en", "not a member, English")
+OFFICE = Person(1001, "刘主任", "zh-hans", "办公室")
+LIAISON = Person(2001, "王芳", "zh-hans", "联络员，市场监管局")
+TAX_LIAISON = Person(2002, "张磊", "zh-hans", "联络员，税务局")
+INSPECTOR = Person(3001, "李强", "zh-hans", "执法检查人员，市场监管局")
+GUEST = Person(9001, "陈先生", "zh-hans", "非成员")
+VISITOR = Person(9002, "Alex", "en", "非成员，使用英文")
 
 # What each person of the demo city is in a seeded city (the console's own database).
 DEMO_ROLES = {"office": "office", "liaison": "liaison", "inspector": "inspector"}
@@ -54,7 +54,7 @@ INSPECTOR_PEOPLE = {
     cert: INSPECTOR
     if name == INSPECTOR.name
     else Person(
-        3001 + n, name, "zh-hans", f"inspector, {'市场监管局' if unit == 'SCJG' else '税务局'}"
+        3001 + n, name, "zh-hans", f"执法检查人员，{'市场监管局' if unit == 'SCJG' else '税务局'}"
     )
     for n, (unit, name, cert) in enumerate(INSPECTORS)
 }
