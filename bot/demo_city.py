@@ -16,6 +16,7 @@ from bot.domain.registers.uscc import check_character, org_code_check_character
 from bot.offline import Person
 from bot.services.people import membership
 from bot.services.people.profiles import load_profile
+from bot.services.registers import imports
 from storage import migrate
 from storage.db import Database
 from storage.models import Base, Inspector, Unit
@@ -231,11 +232,26 @@ def seed_city(database: Database, today: date | None = None) -> bool:
     yet). True when it seeded."""
     if membership.list_units(database):
         return False
-    valid_until = certificate_valid_until(today or datetime.now(UTC).date())
+    now = datetime.now(UTC)
+    today = today or now.date()
+    valid_until = certificate_valid_until(today)
     for code, name in DEMO_UNITS:
         membership.add_unit(database, None, code, name)
     for unit, name, cert in INSPECTORS:
         membership.add_inspector(database, None, unit, name, cert, valid_until=valid_until)
+    # Both units' registers, as their liaisons send them in the demo: a joint task of the
+    # two units can be planned and drawn in the console.
+    for unit, kind, data in (
+        ("SCJG", "entities", demo_directory(mistake=False)),
+        ("SCJG", "matters", matter_list("SCJG")),
+        ("SW", "entities", tax_directory()),
+        ("SW", "matters", matter_list("SW")),
+    ):
+        preview = imports.preview_import(
+            database, None, unit, kind, data, f"{kind}.xlsx", "update", now, "cli", today=today
+        )
+        assert preview.import_id is not None and not preview.counts.errors
+        imports.apply_import(database, None, preview.import_id, now)
     with database.unit_of_work() as uow:
         session = uow.session
         scjg = session.query(Unit).filter_by(code="SCJG").one()

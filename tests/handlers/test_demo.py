@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ import pytest
 from bot.cli.main import main
 from bot.config import Settings
 from bot.demo import RECUSAL_REASON, play
+from bot.demo_city import seed_city
+from storage.db import Database
 
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "verify_draw.py"
 
@@ -86,3 +89,26 @@ def test_the_demo_city_draws_a_joint_task_that_verifies(
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main(list(argv))
     return code, capsys.readouterr().out
+
+
+def test_the_consoles_seeded_city_can_draw_a_joint_task(
+    db: Database, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console's own demo city holds what a joint task needs: both units' matters and
+    directories, inspectors whose certificates run from today."""
+    assert seed_city(db)
+    start = datetime.now(UTC).date() + timedelta(days=10)
+    capsys.readouterr()
+    assert main(["plan", "add", "--unit", "SCJG", "--year", str(start.year), "--title", "计划",
+                 "--database", database_url]) == 0  # fmt: skip
+    task = [
+        "task", "add", "--code", "WG-LH-2", "--name", "联合抽查", "--unit", "SCJG",
+        "--matters", "SC-01", "--partners", "SW", "--count", "2", "--targets-per-team", "2",
+        "--start", start.isoformat(), "--end", (start + timedelta(days=5)).isoformat(),
+        "--database", database_url,
+    ]  # fmt: skip
+    assert main(task) == 0, capsys.readouterr().err
+    assert main(["draw", "run", "WG-LH-2", "--database", database_url]) == 0, (
+        capsys.readouterr().err
+    )
+    assert main(["verify-draw", "1", "2", "--database", database_url]) == 0
