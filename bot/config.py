@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.i18n import N_
+
 # Telegram tokens look like "123456789:AA…" (bot id, colon, 35 url-safe characters).
 TOKEN_PATTERN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
 
@@ -104,10 +106,12 @@ class Settings(BaseSettings):
     def require_token(self) -> str:
         """The token, or a one-line ConfigError that says what to do."""
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():
-            raise ConfigError("DSR_BOT_TOKEN is not set: get a token from @BotFather and set it")
+            raise ConfigError(
+                N_("DSR_BOT_TOKEN is not set: get a token from @BotFather and set it")
+            )
         token = self.bot_token.get_secret_value().strip()
         if not TOKEN_PATTERN.match(token):
             raise ConfigError(
-                "DSR_BOT_TOKEN is malformed: expected digits, a colon and about 35 characters"
+                N_("DSR_BOT_TOKEN is malformed: expected digits, a colon and about 35 characters")
             )
         return token

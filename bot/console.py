@@ -8,15 +8,18 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.demo_city import DEMO_PEOPLE, holds, prepare_city, seed_city
+from bot.i18n import N_, Translator, translator
 from bot.offline import OfflineBot, Person
 from storage.db import Database
 
-CONSOLE_HELP = """Type text or /commands as the current user.
-  a number        press that button of the bot's last message with buttons
-  /file PATH      send a file
-  /as ROLE        switch to the demo city's office, liaison, inspector or guest
-  /user ID        switch to any Telegram user id
-  /quit           leave"""
+CONSOLE_HELP = N_(
+    "Type text or /commands as the current user.\n"
+    "  a number        press that button of the bot's last message with buttons\n"
+    "  /file PATH      send a file\n"
+    "  /as ROLE        switch to the demo city's office, liaison, inspector or guest\n"
+    "  /user ID        switch to any Telegram user id\n"
+    "  /quit           leave"
+)
 CONSOLE_URL = "sqlite:///data/console.sqlite3"
 
 
@@ -31,11 +34,21 @@ def console_url(settings: Settings, database_url: str | None) -> tuple[str, bool
     return CONSOLE_URL, True
 
 
-def role_note(person: Person, role: str) -> str:
-    return (
-        f"   ({person.name} is not the {role} in this database: act as /as office and invite "
-        f"them, be someone who is with /user TELEGRAM_ID, or start on the demo city with "
-        f"`dsr console` and no DSR_DATABASE_URL)"
+ROLE_WORDS = {
+    "office": N_("the office"),
+    "liaison": N_("the liaison"),
+    "inspector": N_("the inspector"),
+    "guest": N_("a guest"),
+}
+
+
+def role_note(t: Translator, person: Person, role: str) -> str:
+    return "   " + t._(
+        "({name} is not {role} in this database: act as /as office and invite them, be"
+        " someone who is with /user TELEGRAM_ID, or start on the demo city with `dsr console`"
+        " and no DSR_DATABASE_URL)",
+        name=person.name,
+        role=t._(ROLE_WORDS.get(role, role)),
     )
 
 
@@ -44,9 +57,12 @@ def run_console(
 ) -> int:
     url, own = console_url(settings, database_url)
     database, settings = prepare_city(settings, url, reset=False, only_if_empty=True)
+    t = translator(settings.default_locale)
     if own and seed_city(database):
-        print("   (a fresh demo city: units SCJG and SW, their inspectors, and its people)")
-    who = _Who(database, list(settings.admin_ids), DEMO_PEOPLE["office"])
+        print(
+            "   " + t._("(a fresh demo city: units SCJG and SW, their inspectors, and its people)")
+        )
+    who = _Who(database, list(settings.admin_ids), DEMO_PEOPLE["office"], t)
     if user is not None:
         who.switch_user(str(user))
     else:
@@ -55,7 +71,7 @@ def run_console(
     async def loop() -> None:
         bot = OfflineBot(settings, database)
         await bot.start()
-        print(CONSOLE_HELP)
+        print(t._(CONSOLE_HELP))
         try:
             while True:
                 line = await asyncio.to_thread(_prompt, who.current.title)
@@ -73,17 +89,22 @@ def run_console(
 class _Who:
     """The person the console speaks as, and the switches between people."""
 
-    def __init__(self, database: Database, admins: list[int], current: Person) -> None:
-        self.database, self.admins, self.current = database, admins, current
+    def __init__(
+        self, database: Database, admins: list[int], current: Person, t: Translator
+    ) -> None:
+        self.database, self.admins, self.current, self.t = database, admins, current, t
 
     def switch_role(self, role: str) -> None:
         self.current = DEMO_PEOPLE.get(role, self.current)
         if role in DEMO_PEOPLE and not holds(self.database, self.current, role, self.admins):
-            print(role_note(self.current, role))
+            print(role_note(self.t, self.current, role))
 
     def switch_user(self, raw: str) -> None:
         if raw.isdigit():
-            self.current = Person(int(raw), f"User {raw}", label="custom")
+            self.current = Person(int(raw), self.t._("User {id}", id=raw))
+
+    def now_as(self) -> None:
+        print("   " + self.t._("(you are now {who})", who=self.current.title))
 
 
 async def _step(bot: OfflineBot, who: _Who, line: str) -> None:
@@ -95,15 +116,15 @@ async def _step(bot: OfflineBot, who: _Who, line: str) -> None:
     elif line.startswith("/file "):
         path = Path(line[len("/file ") :].strip()).expanduser()
         if not path.is_file():
-            print(f"   (no file at {path})")
+            print("   " + who.t._("(no file at {path})", path=str(path)))
             return
         await bot.upload(who.current, path)
     elif line.startswith("/as "):
         who.switch_role(line[4:].strip())
-        print(f"   (you are now {who.current.title})")
+        who.now_as()
     elif line.startswith("/user "):
         who.switch_user(line[6:].strip())
-        print(f"   (you are now {who.current.title})")
+        who.now_as()
     else:
         await bot.say(who.current, line)
 

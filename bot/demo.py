@@ -15,16 +15,26 @@ from bot.demo_city import (
     DEFAULT_DEMO_URL,
     GUEST,
     INSPECTOR,
+    INSPECTOR_PEOPLE,
     INSPECTORS,
     LIAISON,
     OFFICE,
+    TAX_LIAISON,
     VISITOR,
     DemoDatabaseNotEmptyError,
+    certificate_valid_until,
     demo_directory,
+    matter_list,
     prepare_city,
+    tax_directory,
 )
-from bot.offline import OfflineBot
+from bot.domain.draws.algorithm import PURPOSE_TARGETS
+from bot.i18n import translator
+from bot.offline import OfflineBot, Person
+from bot.services.draws import drawing as draws
+from bot.services.draws import plans
 from bot.services.people import membership
+from bot.services.people.notices import NoticeContext
 from storage.db import Database
 
 # A stand-in for the unit's rules document (实施细则), as a liaison would send it.
@@ -53,7 +63,9 @@ def play(settings: Settings, *, database_url: str | None, reset: bool, out: Text
     try:
         database, demo_settings = prepare_city(settings, url, reset=reset)
     except DemoDatabaseNotEmptyError:
-        out.write(f"dsr demo: {url} is not empty; add --reset to replace its contents\n")
+        t = translator(settings.default_locale)
+        said = t._("{url} is not empty; add --reset to replace its contents.", url=url)
+        out.write(f"dsr demo: {said}\n")
         return 2
     try:
         bot = OfflineBot(demo_settings, database, out=out, clock=DemoClock())
@@ -92,8 +104,11 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         await bot.say(OFFICE, "/cancel")
         await bot.say(OFFICE, "谢谢")
         # The registers issue brings the Excel import; until then the directory is seeded.
+        valid_until = certificate_valid_until(_days_ahead(bot, 0))
         for unit, name, cert in INSPECTORS:
-            await asyncio.to_thread(membership.add_inspector, database, None, unit, name, cert)
+            await asyncio.to_thread(
+                membership.add_inspector, database, None, unit, name, cert, valid_until=valid_until
+            )
         await bot.say(OFFICE, "/units")
 
         _title(out, "3. 邀请联络员 / the office invites a liaison")
@@ -106,8 +121,7 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         _title(out, "4. 联络员邀请执法检查人员 / the liaison invites the inspectors")
         await bot.say(LIAISON, "/inspectors")
         calls = await bot.press_label(LIAISON, "全部")
-        inspector_code = _invite_code(calls)
-        await bot.say(INSPECTOR, f"/start {inspector_code}")
+        await _join(bot, calls)
         await bot.say(INSPECTOR, "/help")
         await bot.say(INSPECTOR, "/units")
 
@@ -155,6 +169,8 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         await bot.group_add(LIAISON, -100123)
 
         await _documents_and_december(bot, out)
+        await _second_unit_joins(bot, out)
+        await _joint_task_drawn_and_answered(bot, database, out)
     finally:
         await bot.stop()
 
@@ -178,14 +194,120 @@ async def _documents_and_december(bot: OfflineBot, out: TextIO) -> None:
     await bot.press_label(OFFICE, "SCJG")
 
 
+async def _upload(bot: OfflineBot, person: Person, name: str, data: bytes, register: str) -> None:
+    """A liaison sends a workbook, says which register it is and applies it."""
+    await bot.send_file(person, name, data)
+    await bot.press_label(person, register)
+    await bot.press_label(person, "新增和更新")
+    await bot.press_label(person, "导入")
+
+
+async def _second_unit_joins(bot: OfflineBot, out: TextIO) -> None:
+    _title(
+        out,
+        "11. 税务局加入，两个单位报送抽查事项清单 / the tax bureau joins; both units list their matters",
+    )
+    await bot.say(OFFICE, "/units")
+    await bot.press_label(OFFICE, "SW")
+    calls = await bot.press_label(OFFICE, "邀请联络员")
+    await bot.say(TAX_LIAISON, f"/start {_invite_code(calls)}")
+    await bot.say(TAX_LIAISON, "/inspectors")
+    calls = await bot.press_label(TAX_LIAISON, "全部")
+    await _join(bot, calls)
+    await _upload(bot, LIAISON, "抽查事项清单.xlsx", matter_list("SCJG"), "抽查事项清单")
+    await _upload(bot, TAX_LIAISON, "抽查事项清单.xlsx", matter_list("SW"), "抽查事项清单")
+    await _upload(bot, TAX_LIAISON, "检查对象名录.xlsx", tax_directory(), "检查对象名录库")
+
+
+# The joint task the office draws in the demo (the matters of demo_city.DEMO_MATTERS).
+JOINT_TASK_NAME = "食品经营与发票使用联合抽查"
+RECUSAL_REASON = "本人配偶在被抽中的企业任财务负责人"
+
+
+def _desk_draw(bot: OfflineBot, database: Database, out: TextIO) -> draws.DrawResult:
+    """The office at its desk: the joint task of both demo units is added and drawn by the
+    services ``dsr task add`` and ``dsr draw run`` call (the notices wait in the outbox).
+    Returns the inspectors draw. A chat draw can take this function's place."""
+    now = bot.clock() if bot.clock is not None else datetime.now(UTC)
+    today = now.astimezone(bot.settings.tz).date()
+    start = today + timedelta(days=14)
+    code = f"WG-{start.year}-LH01"
+    spec = plans.TaskSpec(
+        code=code,
+        name=JOINT_TASK_NAME,
+        unit_code="SCJG",
+        matter_codes=("SC-01",),
+        partner_codes=("SW",),
+        sampling=plans.parse_sampling("2"),
+        window_start=start,
+        window_end=start + timedelta(days=10),
+        team_size=2,
+        targets_per_team=2,
+    )
+    out.write("\n")
+    if not any(p.year == start.year for p in plans.list_plans(database, "SCJG")):
+        title = f"舞钢市市场监督管理局{start.year}年度双随机抽查计划"
+        plans.create_plan(database, None, "SCJG", start.year, title)
+        out.write(f"🖥 dsr plan add --unit SCJG --year {start.year} --title {title}\n")
+    task = plans.create_task(database, None, spec, today)
+    out.write(f"🖥 dsr task add --code {code} --unit SCJG --partners SW --matters SC-01 …\n")
+    out.write(f"   {task.code} {task.name}（{'、'.join(task.unit_codes)}）\n")
+    notices = NoticeContext(now, bot.settings, bot.settings.default_locale)
+    found: list[draws.DrawResult] = []
+    for run in (draws.run_targets_draw, draws.run_inspectors_draw):
+        found.append(run(database, None, code, now=now, tz=bot.settings.tz, notices=notices))
+    out.write(f"🖥 dsr draw run {code}\n")
+    names = draws.draw_names(database, code)
+    for result in found:
+        what = "检查对象" if result.purpose == PURPOSE_TARGETS else "执法检查人员"
+        for team in result.teams:
+            drawn = "、".join(f"{names.get(k, '')}（{k}）" for k in team.members or team.targets)
+            out.write(f"   抽取记录 {result.id}（{what}）第{team.team}组：{drawn}\n")
+    return found[-1]
+
+
+async def _joint_task_drawn_and_answered(bot: OfflineBot, database: Database, out: TextIO) -> None:
+    _title(
+        out,
+        "12. 办公室抽取联合检查任务，检查人员确认或申请回避 / a joint task is drawn; inspectors answer",
+    )
+    result = await asyncio.to_thread(_desk_draw, bot, database, out)
+    await bot.deliver()  # the assignment notices and the units' summaries
+    leader, member = (INSPECTOR_PEOPLE[cert] for cert in result.teams[0].members[:2])
+    await bot.press_label(leader, "确认收到")
+    await bot.press_label(member, "申请回避")
+    await bot.say(member, RECUSAL_REASON)
+    await bot.press_label(LIAISON, "批准")  # the lead unit's liaison decides
+    await bot.say(leader, "/mytasks")
+
+
+async def _join(bot: OfflineBot, calls: list) -> None:  # type: ignore[type-arg]
+    """Each inspector named in an invitation message opens his own link."""
+    for name, code in _invite_codes(calls):
+        person = next(p for p in INSPECTOR_PEOPLE.values() if p.name == name)
+        await bot.say(person, f"/start {code}")
+
+
 def _days_ahead(bot: OfflineBot, days: int) -> date:
-    """A day ahead of today in the office's time zone (the demo runs on the real clock)."""
-    return datetime.now(bot.settings.tz).date() + timedelta(days=days)
+    """A day ahead of today in the office's time zone, on the bot's clock."""
+    now = bot.clock() if bot.clock is not None else datetime.now(UTC)
+    return now.astimezone(bot.settings.tz).date() + timedelta(days=days)
+
+
+def _invite_codes(calls: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    """(name, code) of every link in the bot's messages: a name's line, then its link."""
+    found = []
+    for call in calls:
+        name = ""
+        for line in (call.text or "").splitlines():
+            if "?start=" in line:
+                found.append((name, line.split("?start=", 1)[1].split()[0]))
+            elif line.strip():
+                name = line.split(" — ", 1)[0].strip()
+    return found
 
 
 def _invite_code(calls: list) -> str:  # type: ignore[type-arg]
-    for call in calls:
-        text_ = call.text or ""
-        if "?start=" in text_:
-            return text_.split("?start=", 1)[1].split()[0]
+    for _, code in _invite_codes(calls):
+        return code
     raise LookupError("the bot sent no invitation link")

@@ -44,6 +44,11 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
     return message
 
 
+class Word(str):
+    """A msgid given as a placeholder's value (a task's status in a refusal): translated
+    with the sentence it fills, so a service can name it without knowing the language."""
+
+
 def supported(locale: str | None) -> str | None:
     return locale if locale in SUPPORTED_LOCALES else None
 
@@ -105,7 +110,12 @@ class Translator:
 
     def _(self, message: str, /, **params: Any) -> str:
         text = self._translations.gettext(message)
-        return text.format(**params) if params else text
+        if not params:
+            return text
+        return text.format(**{k: self._word(v) for k, v in params.items()})
+
+    def _word(self, value: Any) -> Any:
+        return self._translations.gettext(value) if isinstance(value, Word) and value else value
 
     def n_(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
         text = self._translations.ngettext(singular, plural, n)

@@ -22,6 +22,7 @@ from telegram import Update
 from bot.app import DsrApplication, build_application
 from bot.config import Settings
 from bot.fakeapi import FakeBotApi, RecordedCall
+from bot.i18n import Translator, translator
 from bot.transport import OfflineRequest
 from storage.db import Database
 
@@ -53,6 +54,11 @@ class OfflineBot:
     last_buttons: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)
     # The bot's clock (the demo plays on a fixed day); None: the real time.
     clock: Callable[[], datetime] | None = None
+
+    @property
+    def t(self) -> Translator:
+        """The transcript's own words (an edit, a pop-up) in the settings' language."""
+        return translator(self.settings.default_locale)
 
     async def start(self) -> None:
         self.app = build_application(
@@ -100,6 +106,19 @@ class OfflineBot:
             self.render(call)
         return calls
 
+    async def deliver(self) -> list[RecordedCall]:
+        """Send what the outbox holds now and show it: the notices of a change made
+        outside the chat (a draw at the desk), as the sender would within a second."""
+        assert self.app is not None, "start() first"
+        mark = self.fake.mark()
+        sender = self.app.bot_data.sender
+        if sender is not None:
+            await sender.run_once()
+        calls = self.fake.calls[mark:]
+        for call in calls:
+            self.render(call)
+        return calls
+
     async def say(self, person: Person, text: str) -> list[RecordedCall]:
         update = self.fake.user_message(
             person.telegram_id, text, first_name=person.name, language_code=person.language_code
@@ -110,7 +129,7 @@ class OfflineBot:
         """Press button ``number`` (1-based) of the last message with buttons in the chat."""
         buttons = self.last_buttons.get(person.telegram_id, [])
         if not 1 <= number <= len(buttons):
-            self.out.write(f"   (there is no button {number})\n")
+            self.out.write("   " + self.t._("(there is no button {number})", number=number) + "\n")
             return []
         message_id, label, data = buttons[number - 1]
         update = self.fake.press_button(
@@ -139,13 +158,13 @@ class OfflineBot:
 
     async def group_add(self, person: Person, chat_id: int) -> list[RecordedCall]:
         update = self.fake.added_to_group(chat_id, person.telegram_id)
-        return await self._feed(person, update, "(adds the bot to a group)")
+        return await self._feed(person, update, self.t._("(adds the bot to a group)"))
 
     # --- rendering --------------------------------------------------------------------
 
     def _who(self, chat_id: int | None) -> str:
         if chat_id is None:
-            return "everyone"
+            return self.t._("everyone")
         return self.names.get(chat_id, str(chat_id))
 
     def render(self, call: RecordedCall) -> None:
@@ -153,7 +172,10 @@ class OfflineBot:
         if call.method in _SILENT:
             return
         if not call.ok:
-            self.out.write(f"   ⚠️ {call.method} refused by Telegram: {call.error}\n")
+            refused = self.t._(
+                "{method} refused by Telegram: {error}", method=call.method, error=call.error
+            )
+            self.out.write(f"   ⚠️ {refused}\n")
             return
         renderers = {
             "sendMessage": self._render_text,
@@ -167,7 +189,7 @@ class OfflineBot:
         renderers.get(call.method, self._render_other)(call)
 
     def _render_text(self, call: RecordedCall) -> None:
-        edited = " (edited)" if call.method == "editMessageText" else ""
+        edited = " " + self.t._("(edited)") if call.method == "editMessageText" else ""
         self.out.write(f"🤖 → {self._who(call.chat_id)}{edited}:\n")
         for line in str(call.params.get("text", "")).split("\n"):
             self.out.write(f"   {line}\n")
@@ -176,7 +198,7 @@ class OfflineBot:
     def _render_new_buttons(self, call: RecordedCall) -> None:
         self._remember_buttons(call)
         if not self._keyboard(call.params):
-            self.out.write("🤖 (buttons removed)\n")
+            self.out.write("🤖 " + self.t._("(buttons removed)") + "\n")
 
     def _render_document(self, call: RecordedCall) -> None:
         document = (call.result or {}).get("document", {})
@@ -188,7 +210,7 @@ class OfflineBot:
 
     def _render_popup(self, call: RecordedCall) -> None:
         if call.params.get("text"):
-            self.out.write(f"🤖 (pop-up): {call.params['text']}\n")
+            self.out.write("🤖 " + self.t._("(pop-up): {text}", text=call.params["text"]) + "\n")
 
     def _render_menu(self, call: RecordedCall) -> None:
         # Only a chat's own menu is a change someone sees; the default scope is nobody's.
@@ -198,10 +220,13 @@ class OfflineBot:
             commands = json.loads(commands)
         listed = " ".join("/" + c["command"] for c in commands)
         if scope.get("type") == "chat":
-            self.out.write(f"🤖 menu for {self._who(scope.get('chat_id'))}: {listed}\n")
+            who = self._who(scope.get("chat_id"))
+            self.out.write(
+                "🤖 " + self.t._("menu for {who}: {commands}", who=who, commands=listed) + "\n"
+            )
 
     def _render_leave(self, call: RecordedCall) -> None:
-        self.out.write(f"🤖 leaves the group {call.chat_id}\n")
+        self.out.write("🤖 " + self.t._("leaves the group {chat}", chat=call.chat_id) + "\n")
 
     def _render_other(self, call: RecordedCall) -> None:
         self.out.write(f"🤖 {call.method}\n")

@@ -13,7 +13,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.cli.support import CliError, Env, add_command, command, plain, print_json, subparsers
+from bot.cli.support import (
+    CliError,
+    Env,
+    add_command,
+    add_database,
+    command,
+    plain,
+    print_json,
+    subparsers,
+)
 from bot.domain.draws.algorithm import PURPOSE_INSPECTORS, PURPOSE_TARGETS
 from bot.i18n import N_, Translator
 from bot.services.draws import drawing as draws
@@ -29,7 +38,16 @@ PURPOSE_LABELS = {
 # --- draws ------------------------------------------------------------------------------------
 
 
-def _show_result(t: Translator, result: draws.DrawResult) -> None:
+def _named(names: Mapping[str, str], keys: Sequence[str]) -> str:
+    """Codes as the office reads them: a name, then its code (a certificate number, a
+    USCC); a code alone when the directories no longer name it."""
+    return "、".join(f"{names[k]}（{k}）" if names.get(k) else k for k in keys)
+
+
+def _show_result(
+    t: Translator, result: draws.DrawResult, names: Mapping[str, str] | None = None
+) -> None:
+    names = names or {}
     print(
         t._(
             "Draw {id} ({purpose}) of task {code}: pool of {size}, digest {digest}.",
@@ -48,8 +66,8 @@ def _show_result(t: Translator, result: draws.DrawResult) -> None:
             t._(
                 "Team {team}: {replacement} replaces {replaced}.",
                 team=result.teams[0].team,
-                replacement=result.replacement,
-                replaced=result.replaced,
+                replacement=_named(names, [result.replacement]),
+                replaced=_named(names, [result.replaced or ""]),
             )
         )
     for team in result.teams:
@@ -58,11 +76,13 @@ def _show_result(t: Translator, result: draws.DrawResult) -> None:
                 t._(
                     "Team {team}: {members} (leader first).",
                     team=team.team,
-                    members="、".join(team.members),
+                    members=_named(names, team.members),
                 )
             )
         else:
-            print(t._("Team {team}: {targets}.", team=team.team, targets="、".join(team.targets)))
+            print(
+                t._("Team {team}: {targets}.", team=team.team, targets=_named(names, team.targets))
+            )
 
 
 @command
@@ -90,7 +110,7 @@ def cmd_draw_pool(env: Env, args: argparse.Namespace) -> int:
 @command
 def cmd_draw_run(env: Env, args: argparse.Namespace) -> int:
     if args.seed is not None and args.seed_input is not None:
-        raise CliError("give --seed or --seed-input, not both")
+        raise CliError(N_("Give --seed or --seed-input, not both."))
     # Nothing pending (drawn, cancelled, done): the targets draw says why it refuses.
     pending = draws.pending_purposes(env.database, args.task) or [PURPOSE_TARGETS]
     if args.targets_only and PURPOSE_TARGETS not in pending:
@@ -117,14 +137,15 @@ def cmd_draw_run(env: Env, args: argparse.Namespace) -> int:
         except ServiceError:
             if results and not args.json:
                 for done in results:
-                    _show_result(env.t, done)
+                    _show_result(env.t, done, draws.draw_names(env.database, args.task))
             raise
         results.append(result)
     if args.json:
         print_json(plain(results))
     else:
+        names = draws.draw_names(env.database, args.task)
         for result in results:
-            _show_result(env.t, result)
+            _show_result(env.t, result, names)
     return 0
 
 
@@ -143,8 +164,9 @@ def cmd_draw_list(env: Env, args: argparse.Namespace) -> int:
         if d.superseded_by:
             links.append(env.t._("superseded by {id}", id=d.superseded_by))
         at = d.at.astimezone(env.settings.tz).isoformat(timespec="seconds")
+        purpose = env.t._(PURPOSE_LABELS.get(d.purpose, d.purpose))
         print(
-            f"{d.id}\t{d.task_code}\t{d.purpose}\t{at}\t{d.pool_size}\t{d.pool_digest[:12]}"
+            f"{d.id}\t{d.task_code}\t{purpose}\t{at}\t{d.pool_size}\t{d.pool_digest[:12]}"
             f"\t{'; '.join(links)}"
         )
     return 0
@@ -156,7 +178,8 @@ def cmd_draw_show(env: Env, args: argparse.Namespace) -> int:
     if args.json:
         print_json(record)
         return 0
-    _show_result(env.t, draws.DrawResult(**_result_fields(record)))
+    names = draws.draw_names(env.database, record["task_code"])
+    _show_result(env.t, draws.DrawResult(**_result_fields(record)), names)
     return 0
 
 
@@ -184,7 +207,7 @@ def cmd_draw_certificate(env: Env, args: argparse.Namespace) -> int:
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".json"):
-        raise CliError("--out must end in .xlsx or .json")
+        raise CliError(N_("--out must end in .xlsx or .json."))
     cert = draws.certificate(env.database, args.id)
     if suffix == ".json":
         out.write_text(json.dumps(cert, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -212,7 +235,7 @@ def cmd_draw_replace(env: Env, args: argparse.Namespace) -> int:
     if args.json:
         print_json(plain(result))
     else:
-        _show_result(env.t, result)
+        _show_result(env.t, result, draws.draw_names(env.database, args.task))
     return 0
 
 
@@ -235,8 +258,9 @@ def cmd_draw_redraw(env: Env, args: argparse.Namespace) -> int:
     if args.json:
         print_json(plain(results))
     else:
+        names = draws.draw_names(env.database, args.task)
         for result in results:
-            _show_result(env.t, result)
+            _show_result(env.t, result, names)
     return 0
 
 
@@ -246,77 +270,105 @@ def _records_from(paths: Sequence[str]) -> list[Any]:
         try:
             data = json.loads(Path(name).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise CliError(f"{name}: not a readable JSON file ({exc})") from None
+            raise CliError(
+                N_("{name}: not a readable JSON file ({problem})."), name=name, problem=str(exc)
+            ) from None
         if isinstance(data, dict) and isinstance(data.get("draws"), list):
             data = data["draws"]
         records.extend(data if isinstance(data, list) else [data])
     return records
 
 
-@command
-def cmd_verify_draw(env: Env, args: argparse.Namespace) -> int:
-    t = env.t
-    targets = args.draw
-    if len(targets) == 1 and targets[0].isdigit() and not Path(targets[0]).exists():
-        differences = draws.verify_draw(env.database, int(targets[0]))
-    else:
-        records = _records_from(targets)
-        if not records or not all(isinstance(r, dict) for r in records):
-            raise CliError("the files hold no draw records")
-        differences = draws.verify_draw(env.database, records)
-    if not differences:
-        print(t._("MATCH: the draw recomputes exactly from its record."))
-        return 0
-    print(t._("DIFFERENT: the record does not recompute."))
+def _is_draw_id(text: str) -> bool:
+    return text.isdigit() and not Path(text).exists()
+
+
+def _verdict(t: Translator, differences: Sequence[str], label: str | None) -> bool:
+    """Print whether one draw (or one set of records) recomputes; True when it does."""
+    sentence = (
+        t._("MATCH: the draw recomputes exactly from its record.")
+        if not differences
+        else t._("DIFFERENT: the record does not recompute.")
+    )
+    print(t._("Draw {id}: {verdict}", id=label, verdict=sentence) if label else sentence)
     for line in differences:
         print(f"  {line}")
-    return 1
+    return not differences
+
+
+@command
+def cmd_verify_draw(env: Env, args: argparse.Namespace) -> int:
+    """Each draw id is verified on its own, with the records it links to; JSON files are
+    read together as one set of records (a record and the ones it refers to)."""
+    ids = [int(a) for a in args.draw if _is_draw_id(a)]
+    files = [a for a in args.draw if not _is_draw_id(a)]
+    records = _records_from(files) if files else []
+    if files and (not records or not all(isinstance(r, dict) for r in records)):
+        raise CliError(N_("The files hold no draw records."))
+    several = len(ids) + bool(files) > 1
+    ok = True
+    for draw_id in ids:
+        try:
+            differences = draws.verify_draw(env.database, draw_id)
+        except ServiceError as exc:  # no such draw: said, and the others still verified
+            print(env.t._(exc.message, **exc.params))
+            ok = False
+            continue
+        ok = _verdict(env.t, differences, str(draw_id) if several else None) and ok
+    if files:
+        label = "、".join(files) if several else None
+        ok = _verdict(env.t, draws.verify_draw(env.database, records), label) and ok
+    return 0 if ok else 1
 
 
 # --- the parser -------------------------------------------------------------------------------
 
 
 def _seed_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", help="64 hex characters (default: secrets.token_hex)")
-    p.add_argument("--seed-input", help="a ceremony's input, e.g. lottery digits")
-    p.add_argument("--inspectors-seed", help="the inspectors draw's seed, when both are made")
-    p.add_argument("--inspectors-seed-input", help="the inspectors draw's ceremony input")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--seed", help=N_("64 hex characters (default: secrets.token_hex)"))
+    p.add_argument("--seed-input", help=N_("a ceremony's input, e.g. lottery digits"))
+    p.add_argument("--inspectors-seed", help=N_("the inspectors draw's seed, when both are made"))
+    p.add_argument("--inspectors-seed-input", help=N_("the inspectors draw's ceremony input"))
+    p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    draw = subparsers(sub, "draw", "the double-random draw (抽取)")
-    p = add_command(draw, "pool", cmd_draw_pool, "fix and show a pool before the seed exists")
+    draw = subparsers(sub, "draw", N_("the double-random draw (抽取)"))
+    p = add_command(draw, "pool", cmd_draw_pool, N_("fix and show a pool before the seed exists"))
     p.add_argument("task")
     p.add_argument("--purpose", choices=[PURPOSE_TARGETS, PURPOSE_INSPECTORS], required=True)
-    p.add_argument("--json", action="store_true")
-    p = add_command(draw, "run", cmd_draw_run, "draw a task's targets and inspectors")
+    p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))
+    p = add_command(draw, "run", cmd_draw_run, N_("draw a task's targets and inspectors"))
     p.add_argument("task")
     _seed_flags(p)
-    p.add_argument("--targets-only", action="store_true", help="stop after the targets draw")
-    p.add_argument("--commitment", type=int, help="the pool shown by `dsr draw pool`")
-    p = add_command(draw, "list", cmd_draw_list, "list draws")
+    p.add_argument("--targets-only", action="store_true", help=N_("stop after the targets draw"))
+    p.add_argument("--commitment", type=int, help=N_("the pool shown by `dsr draw pool`"))
+    p = add_command(draw, "list", cmd_draw_list, N_("list draws"))
     p.add_argument("--task")
-    p.add_argument("--json", action="store_true")
-    p = add_command(draw, "show", cmd_draw_show, "show a draw's audit record")
+    p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))
+    p = add_command(draw, "show", cmd_draw_show, N_("show a draw's audit record"))
     p.add_argument("id", type=int)
-    p.add_argument("--json", action="store_true")
-    p = add_command(draw, "certificate", cmd_draw_certificate, "write the public certificate")
+    p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))
+    p = add_command(draw, "certificate", cmd_draw_certificate, N_("write the public certificate"))
     p.add_argument("id", type=int)
-    p.add_argument("--out", required=True, help="FILE.xlsx or FILE.json")
-    p = add_command(draw, "replace", cmd_draw_replace, "replace a recused team member")
+    p.add_argument("--out", required=True, help=N_("FILE.xlsx or FILE.json"))
+    p = add_command(draw, "replace", cmd_draw_replace, N_("replace a recused team member"))
     p.add_argument("task")
     p.add_argument("--team", type=int, required=True)
-    p.add_argument("--member", required=True, help="the member's certificate number")
+    p.add_argument("--member", required=True, help=N_("the member's certificate number"))
     p.add_argument("--reason", required=True)
-    p.add_argument("--json", action="store_true")
-    p = add_command(draw, "redraw", cmd_draw_redraw, "draw a task again (supersedes)")
+    p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))
+    p = add_command(draw, "redraw", cmd_draw_redraw, N_("draw a task again (supersedes)"))
     p.add_argument("task")
     p.add_argument("--reason", required=True)
-    p.add_argument("--inspectors", action="store_true", help="redraw only the inspectors")
+    p.add_argument("--inspectors", action="store_true", help=N_("redraw only the inspectors"))
     _seed_flags(p)
 
-    p = sub.add_parser("verify-draw", help="recompute a draw from its audit record")
-    p.add_argument("draw", nargs="+", help="a draw id, or JSON files of records")
-    p.add_argument("--database", help="database URL (default DSR_DATABASE_URL)")
+    verify = N_(
+        "recompute draws from their audit records: each draw id on its own, or JSON files"
+        " of records (read together); exit 1 if any does not recompute"
+    )
+    p = sub.add_parser("verify-draw", help=verify, description=verify)
+    p.add_argument("draw", nargs="+", help=N_("draw ids, or JSON files of records"))
+    add_database(p)
     p.set_defaults(func=cmd_verify_draw)

@@ -11,13 +11,17 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli import draws, plans, registers, reminders, system
-from bot.cli.support import CliError
-from bot.i18n import MissingCatalogError, require_catalogs
+from bot.cli.support import CliError, cli_translator, parser_class, speaking
+from bot.i18n import N_, MissingCatalogError, Translator, require_catalogs
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dsr", description="dsr-bot: 双随机、一公开 assistant")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
+    """The whole command line; its help in ``t``'s language (the settings' by default)."""
+    t = t or cli_translator()
+    parser: argparse.ArgumentParser = parser_class(t)(
+        prog="dsr", description=N_("dsr-bot: the 双随机、一公开 assistant")
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help=N_("debug logging"))
     sub = parser.add_subparsers(dest="command", required=True)
     system.add_commands(sub)
     # The registers (一单两库) come before plans and draws, which add "plan" under the
@@ -35,12 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingCatalogError as exc:
         print(f"dsr: {exc}", file=sys.stderr)
         return 2
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    t = cli_translator()
+    with speaking(t):
+        parser = build_parser(t)
+        args = parser.parse_args(argv)
     try:
         return int(args.func(args))
     except CliError as exc:
-        print(f"dsr: {exc}", file=sys.stderr)
+        print(f"dsr: {exc.text(t)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -33,13 +33,7 @@ from bot.i18n import N_, Translator, translator
 from bot.services.draws import plan_import, plans
 
 # A task's status as people read it (the code stays in --json).
-STATUS_LABELS = {
-    "planned": N_("planned"),
-    "drawn": N_("drawn"),
-    "in_progress": N_("in progress"),
-    "done": N_("done"),
-    "cancelled": N_("cancelled"),
-}
+STATUS_LABELS = plans.STATUS_WORDS
 
 
 def split(text: str | None) -> tuple[str, ...]:
@@ -52,7 +46,7 @@ def day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise CliError(f"not a date (YYYY-MM-DD): {text}") from None
+        raise CliError(N_("Not a date (YYYY-MM-DD): {text}"), text=text) from None
 
 
 # --- plans and tasks --------------------------------------------------------------------------
@@ -88,7 +82,11 @@ def _per_class(text: str, option: str) -> dict[str, int]:
     for part in split(text):
         stratum, _, number = part.partition("=")
         if not number.strip().isdigit():
-            raise CliError(f"{option}: write CLASS=NUMBER pairs such as A=3,B=5, not {part}")
+            raise CliError(
+                N_("{option}: write CLASS=NUMBER pairs such as A=3,B=5, not {part}"),
+                option=option,
+                part=part,
+            )
         amounts[stratum.strip().upper()] = int(number)
     return amounts
 
@@ -100,7 +98,7 @@ def _sampling(args: argparse.Namespace) -> SamplingRequest | None:
         if getattr(args, name) is not None
     ]
     if len(given) > 1:
-        raise CliError("give one of --count, --per-class, --ratio, --sampling")
+        raise CliError(N_("Give only one of --count, --per-class, --ratio and --sampling."))
     if not given:
         return None
     if args.count is not None:
@@ -127,7 +125,7 @@ def _spec(args: argparse.Namespace, base: plans.TaskSpec | None) -> plans.TaskSp
         if base is not None:
             return getattr(base, name)
         if default is _REQUIRED:
-            raise CliError(f"--{name.replace('_', '-')} is required")
+            raise CliError(REQUIRED_OPTIONS[name])
         return default
 
     sampling = _sampling(args)
@@ -173,6 +171,19 @@ def _spec(args: argparse.Namespace, base: plans.TaskSpec | None) -> plans.TaskSp
 
 
 _REQUIRED = object()
+# What a new task lacks, by TaskSpec field, named by the option that gives it.
+REQUIRED_OPTIONS = {
+    "name": N_("A new task needs its name: --name."),
+    "unit_code": N_("A new task needs its lead unit: --unit (a unit code such as SCJG)."),
+    "matter_codes": N_(
+        "A new task needs the lead unit's matters: --matters (matter codes, comma-separated)."
+    ),
+    "sampling": N_(
+        "A new task needs how many targets to draw: --count, --per-class, --ratio or --sampling."
+    ),
+    "window_start": N_("A new task needs the first day of its window: --start YYYY-MM-DD."),
+    "window_end": N_("A new task needs the last day of its window: --end YYYY-MM-DD."),
+}
 
 
 def _show_task(t: Translator, task: plans.TaskInfo) -> None:
@@ -215,8 +226,9 @@ def cmd_task_list(env: Env, args: argparse.Namespace) -> int:
         print_json(plain(found))
         return 0
     for task in found:
+        status = env.t._(STATUS_LABELS.get(task.status, task.status))
         print(
-            f"{task.code}\t{task.status}\t{task.window_start}..{task.window_end}\t"
+            f"{task.code}\t{status}\t{task.window_start}..{task.window_end}\t"
             f"{'、'.join(task.unit_codes)}\t{plans.format_sampling(task.sampling)}\t{task.name}"
         )
     return 0
@@ -264,7 +276,7 @@ def cmd_import_plan(env: Env, args: argparse.Namespace) -> int:
     t = env.t
     path = Path(args.file)
     if not path.is_file():
-        raise CliError(f"no such file: {path}")
+        raise CliError(N_("There is no file {path}."), path=str(path))
     try:
         result = plan_import.import_plan(
             env.database,
@@ -342,69 +354,81 @@ def cmd_import_plan(env: Env, args: argparse.Namespace) -> int:
 
 
 def _task_flags(p: argparse.ArgumentParser, *, change: bool) -> None:
-    p.add_argument("--name", help="task name")
-    p.add_argument("--unit", help="lead unit code")
-    p.add_argument("--matters", help="matter codes of the lead unit, comma-separated")
-    p.add_argument("--partners", help="partner unit codes in order (a joint task)")
-    p.add_argument("--kinds", help="target kinds: enterprise,individual,cooperative,…")
-    p.add_argument("--industries", help="industries (as in the directory), comma-separated")
-    p.add_argument("--areas", help="areas (as in the directory), comma-separated")
-    p.add_argument("--risk-classes", help="risk classes A,B,C,D,U")
+    p.add_argument("--name", help=N_("task name"))
+    p.add_argument("--unit", help=N_("lead unit code"))
+    p.add_argument("--matters", help=N_("matter codes of the lead unit, comma-separated"))
+    p.add_argument("--partners", help=N_("partner unit codes in order (a joint task)"))
+    p.add_argument("--kinds", help=N_("target kinds: enterprise,individual,cooperative,…"))
+    p.add_argument("--industries", help=N_("industries (as in the directory), comma-separated"))
+    p.add_argument("--areas", help=N_("areas (as in the directory), comma-separated"))
+    p.add_argument("--risk-classes", help=N_("risk classes A,B,C,D,U"))
     flag = p.add_mutually_exclusive_group()
-    flag.add_argument("--exclude-drawn", dest="exclude_drawn", action="store_true", default=None)
+    flag.add_argument(
+        "--exclude-drawn",
+        dest="exclude_drawn",
+        action="store_true",
+        default=None,
+        help=N_("leave out targets the lead unit already drew this year"),
+    )
     if change:
-        flag.add_argument("--include-drawn", dest="exclude_drawn", action="store_false")
-    p.add_argument("--expertise", help="inspectors' expertise tags (any of)")
-    p.add_argument("--inspector-areas", help="inspectors' area tags (any of)")
-    p.add_argument("--count", type=int, help="a total number of targets")
-    p.add_argument("--per-class", help="counts per risk class: A=3,B=5")
-    p.add_argument("--ratio", help="per mille: 50 (of all) or per class B=50,C=100")
-    p.add_argument("--sampling", help="as in the spreadsheet: 10, 5%%, A=3,B=5%%")
-    p.add_argument("--team-size", type=int, help="inspectors per team (≥ 2)")
-    p.add_argument("--targets-per-team", type=int, help="targets per team (≥ 1)")
-    p.add_argument("--start", help="window start YYYY-MM-DD")
-    p.add_argument("--end", help="window end YYYY-MM-DD")
+        flag.add_argument(
+            "--include-drawn",
+            dest="exclude_drawn",
+            action="store_false",
+            help=N_("draw from them again"),
+        )
+    p.add_argument("--expertise", help=N_("inspectors' expertise tags (any of)"))
+    p.add_argument("--inspector-areas", help=N_("inspectors' area tags (any of)"))
+    p.add_argument("--count", type=int, help=N_("a total number of targets"))
+    p.add_argument("--per-class", help=N_("counts per risk class: A=3,B=5"))
+    p.add_argument("--ratio", help=N_("per mille: 50 (of all) or per class B=50,C=100"))
+    p.add_argument("--sampling", help=N_("as in the spreadsheet: 10, 5%%, A=3,B=5%%"))
+    p.add_argument("--team-size", type=int, help=N_("inspectors per team (≥ 2)"))
+    p.add_argument("--targets-per-team", type=int, help=N_("targets per team (≥ 1)"))
+    p.add_argument("--start", help=N_("window start YYYY-MM-DD"))
+    p.add_argument("--end", help=N_("window end YYYY-MM-DD"))
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add = add_command
-    plan = subparsers(sub, "plan", "annual plans (年度抽查计划)")
-    p = add(plan, "add", cmd_plan_add, "add a unit's plan for a year")
+    plan = subparsers(sub, "plan", N_("annual plans (年度抽查计划)"))
+    p = add(plan, "add", cmd_plan_add, N_("add a unit's plan for a year"))
     p.add_argument("--unit", required=True)
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--title", required=True)
-    p = add(plan, "list", cmd_plan_list, "list plans")
+    p = add(plan, "list", cmd_plan_list, N_("list plans"))
     p.add_argument("--unit")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))
 
-    task = subparsers(sub, "task", "inspection tasks (抽查任务)")
-    p = add(task, "add", cmd_task_add, "add a task to its lead unit's plan")
-    p.add_argument("--code", required=True)
+    task = subparsers(sub, "task", N_("inspection tasks (抽查任务)"))
+    p = add(task, "add", cmd_task_add, N_("add a task to its lead unit's plan"))
+    p.add_argument("--code", required=True, help=N_("task code, such as WG-2026-007"))
     _task_flags(p, change=False)
-    p = add(task, "change", cmd_task_change, "change a planned task (flags given only)")
+    p = add(task, "change", cmd_task_change, N_("change a planned task (flags given only)"))
     p.add_argument("code")
     _task_flags(p, change=True)
-    p = add(task, "list", cmd_task_list, "list tasks")
+    p = add(task, "list", cmd_task_list, N_("list tasks"))
     p.add_argument("--unit")
     p.add_argument("--year", type=int)
-    p.add_argument("--json", action="store_true")
-    p = add(task, "show", cmd_task_show, "show a task")
+    p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))
+    p = add(task, "show", cmd_task_show, N_("show a task"))
     p.add_argument("code")
-    p.add_argument("--json", action="store_true")
-    p = add(task, "cancel", cmd_task_cancel, "cancel a task (a reason once drawn)")
+    p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))
+    p = add(task, "cancel", cmd_task_cancel, N_("cancel a task (a reason once drawn)"))
     p.add_argument("code")
     p.add_argument("--reason")
 
-    template = subparsers(sub, "template", "write an empty spreadsheet template")
-    p = template.add_parser("plan", help="the annual plan template (年度抽查计划)")
-    p.add_argument("--out", required=True, help="FILE.xlsx")
+    template = subparsers(sub, "template", N_("write an empty spreadsheet template"))
+    plan_help = N_("the annual plan template (年度抽查计划)")
+    p = template.add_parser("plan", help=plan_help, description=plan_help)
+    p.add_argument("--out", required=True, help=N_("FILE.xlsx"))
     p.set_defaults(func=cmd_template_plan)
 
-    imports = subparsers(sub, "import", "import a spreadsheet")
-    p = add(imports, "plan", cmd_import_plan, "import a unit's annual plan")
+    imports = subparsers(sub, "import", N_("import a spreadsheet"))
+    p = add(imports, "plan", cmd_import_plan, N_("import a unit's annual plan"))
     p.add_argument("file")
     p.add_argument("--unit", required=True)
-    p.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
-    p.add_argument("--apply-valid", action="store_true", help="apply the rows without errors")
-    p.add_argument("--report", help="write the error report to this .xlsx")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help=N_("validate only, write nothing"))
+    p.add_argument("--apply-valid", action="store_true", help=N_("apply the rows without errors"))
+    p.add_argument("--report", help=N_("write the error report to this .xlsx"))
+    p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))

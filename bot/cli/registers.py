@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +22,36 @@ from bot.cli.support import (
     CliError,
     Env,
     add_command,
+    add_database,
     command,
     headings,
     load_settings,
     print_json,
     subparsers,
 )
-from bot.i18n import Translator, translator
+from bot.i18n import N_, Translator, translator
 from bot.services.people import membership
 from bot.services.registers import directories as registers
 from bot.services.registers import import_undo, imports, uploads, wording
 from bot.services.registers.import_rows import ProblemInfo
 
 KINDS = ("entities", "inspectors", "matters")
+# Each directory's commands' help, by kind.
+TEMPLATE_HELP = {
+    "entities": N_("the inspection target directory template (检查对象名录库)"),
+    "inspectors": N_("the inspector directory template (执法检查人员名录库)"),
+    "matters": N_("the matter list template (抽查事项清单)"),
+}
+IMPORT_HELP = {
+    "entities": N_("import a unit's inspection target directory"),
+    "inspectors": N_("import a unit's inspector directory"),
+    "matters": N_("import a unit's matter list"),
+}
+EXPORT_HELP = {
+    "entities": N_("export a unit's inspection target directory"),
+    "inspectors": N_("export a unit's inspector directory"),
+    "matters": N_("export a unit's matter list"),
+}
 # How many problems the human output lists (all of them are in --json and the report).
 SHOWN = 20
 
@@ -45,7 +63,7 @@ def reason(t: Translator, code: str, params: Any) -> str:
 def _read(path_text: str) -> tuple[Path, bytes]:
     path = Path(path_text)
     if not path.is_file():
-        raise CliError(f"no such file: {path}")
+        raise CliError(N_("There is no file {path}."), path=str(path))
     return path, path.read_bytes()
 
 
@@ -75,6 +93,13 @@ def _show_problems(t: Translator, problems: Iterable[ProblemInfo]) -> None:
         print(wording.more_problems(t, len(listed) - SHOWN))
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(N_("Not a date (YYYY-MM-DD): {text}"), text=text) from None
+
+
 # --- units, admins, inspectors ----------------------------------------------------------------
 
 
@@ -94,7 +119,10 @@ def cmd_admin_add(env: Env, args: argparse.Namespace) -> int:
 
 @command
 def cmd_inspector_add(env: Env, args: argparse.Namespace) -> int:
-    info = membership.add_inspector(env.database, None, args.unit, args.name, args.cert)
+    valid_until = _day(args.valid_until) if args.valid_until else None
+    info = membership.add_inspector(
+        env.database, None, args.unit, args.name, args.cert, env.now, valid_until=valid_until
+    )
     print(env.t._("Inspector {name} added to {unit}.", name=info.name, unit=info.unit_code))
     return 0
 
@@ -305,71 +333,78 @@ def cmd_document_list(env: Env, args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add = add_command
 
-    unit = subparsers(sub, "unit", "member units")
-    p = add(unit, "add", cmd_unit_add, "add a member unit")
-    p.add_argument("code", help="like SCJG")
+    unit = subparsers(sub, "unit", N_("member units"))
+    p = add(unit, "add", cmd_unit_add, N_("add a member unit"))
+    p.add_argument("code", help=N_("like SCJG"))
     p.add_argument("name")
 
-    admin = subparsers(sub, "admin", "office admins")
-    p = add(admin, "add", cmd_admin_add, "make a Telegram user an office admin")
+    admin = subparsers(sub, "admin", N_("office admins"))
+    p = add(admin, "add", cmd_admin_add, N_("make a Telegram user an office admin"))
     p.add_argument("telegram_id", type=int)
     p.add_argument("--name")
 
-    inspector = subparsers(sub, "inspector", "inspectors")
-    p = add(inspector, "add", cmd_inspector_add, "add an inspector to a unit")
+    inspector = subparsers(sub, "inspector", N_("inspectors"))
+    p = add(inspector, "add", cmd_inspector_add, N_("add an inspector to a unit"))
     p.add_argument("--unit", required=True)
     p.add_argument("name")
-    p.add_argument("--cert", help="enforcement certificate number")
+    p.add_argument("--cert", help=N_("enforcement certificate number"))
+    p.add_argument(
+        "--valid-until",
+        help=N_("the certificate's last day; without it the inspector is never drawn"),
+    )
 
-    template = subparsers(sub, "template", "write an empty spreadsheet template")
-    import_ = subparsers(sub, "import", "import a spreadsheet")
-    export = subparsers(sub, "export", "export a directory")
+    template = subparsers(sub, "template", N_("write an empty spreadsheet template"))
+    import_ = subparsers(sub, "import", N_("import a spreadsheet"))
+    export = subparsers(sub, "export", N_("export a directory"))
     for kind in KINDS:
-        p = template.add_parser(kind, help=f"the {kind} template")
-        p.add_argument("--out", required=True, help="FILE.xlsx")
+        p = template.add_parser(kind, help=TEMPLATE_HELP[kind], description=TEMPLATE_HELP[kind])
+        p.add_argument("--out", required=True, help=N_("FILE.xlsx"))
         p.set_defaults(func=cmd_template, kind=kind)
 
-        p = add(import_, kind, cmd_import, f"import the {kind} directory of a unit")
+        p = add(import_, kind, cmd_import, IMPORT_HELP[kind])
         p.set_defaults(kind=kind)
-        p.add_argument("file", help="FILE.xlsx or FILE.xls")
+        p.add_argument("file", help=N_("FILE.xlsx or FILE.xls"))
         p.add_argument("--unit", required=True)
         p.add_argument(
             "--mode",
             choices=["update", "replace"],
             default="update",
-            help="update: add and update (default); replace: the file is the whole directory",
+            help=N_("update: add and update (default); replace: the file is the whole directory"),
         )
-        p.add_argument("--dry-run", action="store_true", help="preview only, write nothing")
-        p.add_argument("--apply-valid", action="store_true", help="apply the rows without errors")
+        p.add_argument("--dry-run", action="store_true", help=N_("preview only, write nothing"))
+        p.add_argument(
+            "--apply-valid", action="store_true", help=N_("apply the rows without errors")
+        )
         p.add_argument(
             "--confirm-deactivation",
             action="store_true",
-            help="replace mode: go ahead when more than 20%% of the directory is deactivated",
+            help=N_("replace mode: go ahead when more than 20%% of the directory is deactivated"),
         )
-        p.add_argument("--report", help="write the error report to this .xlsx")
-        p.add_argument("--json", action="store_true")
+        p.add_argument("--report", help=N_("write the error report to this .xlsx"))
+        p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))
 
-        p = add(export, kind, cmd_export, f"export the {kind} directory of a unit")
+        p = add(export, kind, cmd_export, EXPORT_HELP[kind])
         p.set_defaults(kind=kind)
         p.add_argument("--unit", required=True)
-        p.add_argument("--public", action="store_true", help="the public list (公示)")
-        p.add_argument("--out", required=True, help="FILE.xlsx")
+        p.add_argument("--public", action="store_true", help=N_("the public list (公示)"))
+        p.add_argument("--out", required=True, help=N_("FILE.xlsx"))
 
-    p = sub.add_parser("undo-import", help="undo the last applied import of a directory")
-    p.add_argument("--database", help="database URL (default DSR_DATABASE_URL)")
+    undo = N_("undo the last applied import of a directory")
+    p = sub.add_parser("undo-import", help=undo, description=undo)
+    add_database(p)
     p.add_argument("--unit", required=True)
     p.add_argument("kind", choices=KINDS)
     p.set_defaults(func=cmd_undo_import)
 
-    document = subparsers(sub, "document", "a unit's filed documents (实施细则, plans, …)")
-    p = add(document, "file", cmd_document_file, "file a document (a new version)")
+    document = subparsers(sub, "document", N_("a unit's filed documents (实施细则, plans, …)"))
+    p = add(document, "file", cmd_document_file, N_("file a document (a new version)"))
     p.add_argument("file")
     p.add_argument("--unit", required=True)
     p.add_argument("--kind", required=True, choices=registers.DOCUMENT_KINDS)
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--title", required=True)
-    p = add(document, "list", cmd_document_list, "list a unit's documents")
+    p = add(document, "list", cmd_document_list, N_("list a unit's documents"))
     p.add_argument("--unit", required=True)
     p.add_argument("--kind", choices=registers.DOCUMENT_KINDS)
     p.add_argument("--year", type=int)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=N_("print JSON, for scripts"))

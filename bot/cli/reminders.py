@@ -56,7 +56,7 @@ def _change(t: Translator, args: argparse.Namespace) -> reminder_settings.Change
             send_at = parse_time_of_day(args.at)
         except TypedDateError:
             raise CliError(
-                t._("--at takes a time of day such as 9:00, not “{value}”.", value=args.at)
+                N_("--at takes a time of day such as 9:00, not “{value}”."), value=args.at
             ) from None
     paused = True if args.pause else False if args.resume else None
     return reminder_settings.Change(paused, send_at, args.every_days, args.after_hours)
@@ -67,7 +67,7 @@ def cmd_reminders_set(env: Env, args: argparse.Namespace) -> int:
     change = _change(env.t, args)
     if change == reminder_settings.Change():
         raise CliError(
-            env.t._("Say what to change: --pause, --resume, --at, --every-days or --after-hours.")
+            N_("Say what to change: --pause, --resume, --at, --every-days or --after-hours.")
         )
     reminder_settings.change_kind(env.database, None, args.kind, change, env.now, env.settings)
     [planned] = [
@@ -117,7 +117,7 @@ def cmd_calendar_set(env: Env, args: argparse.Namespace) -> int:
     try:
         days = [date.fromisoformat(d) for d in args.days]
     except ValueError:
-        raise CliError(t._("Days are written YYYY-MM-DD, e.g. 2027-01-01.")) from None
+        raise CliError(N_("Days are written YYYY-MM-DD, e.g. 2027-01-01.")) from None
     settings = [calendar.DaySetting(d, args.work, args.name) for d in days]
     written = calendar.set_days(env.database, "cli", settings)
     print(t.n_("{n} day recorded.", "{n} days recorded.", written))
@@ -130,7 +130,7 @@ def cmd_calendar_import(env: Env, args: argparse.Namespace) -> int:
     t = env.t
     path = Path(args.file)
     if not path.is_file():
-        raise CliError(t._("There is no file at {path}.", path=str(path)))
+        raise CliError(N_("There is no file at {path}."), path=str(path))
     found = calendar.read_schedule(path.read_bytes(), path.name, env.today)
     for row, reason, params in found.problems:
         text = t._(reason, **params)
@@ -142,7 +142,7 @@ def cmd_calendar_import(env: Env, args: argparse.Namespace) -> int:
         print(t._("Nothing was recorded: correct the file and import it again."), file=sys.stderr)
         return 1
     if not found.days:
-        raise CliError(t._("The file lists no day."))
+        raise CliError(N_("The file lists no day."))
     off = sum(1 for d in found.days if not d.is_workday)
     years = "、".join(str(y) for y in found.years)
     print(
@@ -167,9 +167,9 @@ def cmd_calendar_deadline(env: Env, args: argparse.Namespace) -> int:
     try:
         start = date.fromisoformat(args.day)
     except ValueError:
-        raise CliError(t._("Days are written YYYY-MM-DD, e.g. 2027-01-01.")) from None
+        raise CliError(N_("Days are written YYYY-MM-DD, e.g. 2027-01-01.")) from None
     if args.working_days < 0:
-        raise CliError(t._("--working-days is a whole number, 0 or more."))
+        raise CliError(N_("--working-days is a whole number, 0 or more."))
     due, provisional = calendar.deadline(env.database, start, args.working_days)
     if args.json:
         print_json({"deadline": due.isoformat(), "provisional": provisional})
@@ -209,15 +209,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p = add_command(
         cal, "set", cmd_calendar_set, N_("record official days (a new year's schedule)")
     )
-    p.add_argument("days", nargs="+", help="YYYY-MM-DD")
+    p.add_argument("days", nargs="+")
     kind = p.add_mutually_exclusive_group(required=True)
     kind.add_argument("--off", dest="work", action="store_false", help=N_("a day off (holiday)"))
     kind.add_argument("--work", dest="work", action="store_true", help=N_("a working day (调休)"))
     p.add_argument("--name", help=N_("the holiday's name, e.g. 春节"))
     p = add_command(cal, "import", cmd_calendar_import, N_("a year's schedule from a spreadsheet"))
-    p.add_argument("file", help=N_("FILE.xlsx: 日期 | 类型 (休息日/工作日) | 名称"))
+    p.add_argument("file", help=N_("the spreadsheet (.xlsx): 日期 | 类型 (休息日/工作日) | 名称"))
     p.add_argument("--yes", action="store_true", help=N_("record the days (else only check)"))
     p = add_command(cal, "deadline", cmd_calendar_deadline, N_("the Nth working day after a day"))
-    p.add_argument("day", help="YYYY-MM-DD")
+    p.add_argument("day")
     p.add_argument("--working-days", type=int, required=True)
     p.add_argument("--json", action="store_true")

@@ -79,7 +79,7 @@ async def test_a_refused_token_is_never_printed(database_url: str, tmp_path: Pat
         code, output = await _run_until_exit(base_url, database_url, tmp_path)
     assert [c.method for c in fake.calls] == ["getMe"]
     assert code == 2
-    assert "refused DSR_BOT_TOKEN" in output.splitlines()[-1]
+    assert "拒绝了 DSR_BOT_TOKEN" in output.splitlines()[-1]  # the settings' language
     _assert_no_token(output)
 
 
@@ -87,7 +87,7 @@ async def test_an_unreachable_api_never_prints_the_token(database_url: str, tmp_
     base_url = f"http://127.0.0.1:{_closed_port()}/bot"
     code, output = await _run_until_exit(base_url, database_url, tmp_path)
     assert code == 2
-    assert "cannot reach the Bot API" in output.splitlines()[-1]
+    assert "无法连接 Bot API" in output.splitlines()[-1]
     _assert_no_token(output)
 
 

@@ -44,7 +44,8 @@ def dsr(dsr_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
 
 @pytest.mark.parametrize(
     ("token", "expected"),
-    [("", "DSR_BOT_TOKEN is not set"), ("not-a-token", "DSR_BOT_TOKEN is malformed")],
+    # In the settings' language (Chinese by default), as every line the command prints.
+    [("", "未设置 DSR_BOT_TOKEN"), ("not-a-token", "DSR_BOT_TOKEN 格式不正确")],
 )
 def test_run_without_a_good_token_fails_in_one_line(token: str, expected: str, dsr: Dsr) -> None:
     result = dsr("run", env={"DSR_BOT_TOKEN": token})
@@ -59,7 +60,7 @@ def test_malformed_setting_is_one_line(dsr: Dsr) -> None:
     result = dsr("run", env={"DSR_TIMEZONE": "Mars/Olympus"})
     assert result.returncode == 2
     assert (
-        result.stderr.strip() == "dsr: DSR_TIMEZONE: Value error, unknown time zone 'Mars/Olympus'"
+        result.stderr.strip() == "dsr: DSR_TIMEZONE：Value error, unknown time zone 'Mars/Olympus'"
     )
 
 
@@ -87,11 +88,11 @@ def test_audit_verify_reports_tampering(sqlite_db: Database, dsr: Dsr) -> None:
             audit.append(uow.session, actor="test", action="x", obj=f"o{i}")
         uow.commit()
     ok = dsr("audit", "verify", "--database", sqlite_db.url)
-    assert ok.returncode == 0 and "3 entries" in ok.stdout
+    assert ok.returncode == 0 and "共 3 条" in ok.stdout
     with sqlite_db.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE audit_log SET actor = 'mallory' WHERE id = 2")
     broken = dsr("audit", "verify", "--database", sqlite_db.url)
-    assert broken.returncode == 1 and "entry 2" in broken.stdout
+    assert broken.returncode == 1 and "第 2 条" in broken.stdout
 
 
 def test_db_check_finds_no_drift(database_url: str, dsr: Dsr) -> None:

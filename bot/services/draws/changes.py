@@ -57,6 +57,7 @@ from bot.services.draws.store import (
     refusal,
     store_draw,
 )
+from bot.services.draws.task_rules import status_word
 from bot.services.draws.team_facts import task_facts
 from bot.services.errors import ServiceError
 from bot.services.outbox import QuietHours
@@ -143,7 +144,7 @@ def _require_teams(session: Session, ctx: DrawContext) -> Draw:
         raise DrawRefused(
             N_("Task {code} is {status}; its teams cannot be changed."),
             code=info.code,
-            status=info.status,
+            status=status_word(info.status),
         )
     inspectors = current_draw(session, ctx.task.id, PURPOSE_INSPECTORS)
     if inspectors is None:

@@ -60,6 +60,7 @@ DrawInfo = draw_views.DrawInfo
 list_draws = draw_views.list_draws
 show_draw = draw_views.show_draw
 certificate = draw_views.certificate
+draw_names = draw_views.draw_names
 verify_draw = draw_views.verify_draw
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "TeamResult",
     "certificate",
     "commit_pool",
+    "draw_names",
     "list_draws",
     "redraw",
     "replace_member",

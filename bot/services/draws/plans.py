@@ -28,6 +28,7 @@ from bot.services.draws.task_rules import (
     IN_PROGRESS,
     MAX_TITLE,
     PLANNED,
+    STATUS_WORDS,
     InspectorFilters,
     Resolved,
     TargetFilters,
@@ -37,6 +38,7 @@ from bot.services.draws.task_rules import (
     normal_code,
     require_plan,
     resolve,
+    status_word,
     unit_by_code_or_name,
 )
 from bot.services.errors import NotAllowedError, ServiceError
@@ -54,6 +56,7 @@ __all__ = [
     "DRAWN",
     "IN_PROGRESS",
     "PLANNED",
+    "STATUS_WORDS",
     "InspectorFilters",
     "PlanInfo",
     "TargetFilters",
@@ -298,7 +301,7 @@ def change_task_in(
             None,
             N_("The task {code} is {status}: it can only be changed while it is planned."),
             code=task.code,
-            status=task.status,
+            status=status_word(task.status),
         )
     if resolved.plan is None and auto_plan:
         plan = ensure_plan(session, resolved.units[0], spec.window_start.year, _label(actor))
@@ -367,7 +370,7 @@ def cancel_task(
             raise ServiceError(
                 N_("The task {code} is {status} and cannot be cancelled."),
                 code=task.code,
-                status=task.status,
+                status=status_word(task.status),
             )
         if task.status != PLANNED and reason is None:
             raise ServiceError(

@@ -51,6 +51,7 @@ from bot.services.draws.store import (
     refusal,
     store_draw,
 )
+from bot.services.draws.task_rules import status_word
 from bot.services.errors import ServiceError
 from bot.services.people.membership import actor_label, require_office
 from bot.services.people.profiles import Profile
@@ -152,7 +153,9 @@ def check_drawable(ctx: DrawContext) -> None:
     info = ctx.info
     if info.status in (CANCELLED, DONE):
         raise DrawRefused(
-            N_("Task {code} is {status}; it cannot be drawn."), code=info.code, status=info.status
+            N_("Task {code} is {status}; it cannot be drawn."),
+            code=info.code,
+            status=status_word(info.status),
         )
     if info.window_end < ctx.today:
         raise DrawRefused(

@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from bot.domain.draws.algorithm import DrawError
+from bot.domain.draws.algorithm import TOTAL_STRATUM, DrawError
 from bot.i18n import N_
 from bot.services.errors import ServiceError
 from storage import audit
@@ -142,6 +142,17 @@ def current_draw(session: Session, task_id: int, purpose: str) -> Draw | None:
 _NOTHING_STORED: Final = N_("Task {code} cannot be drawn; nothing was stored.")
 
 
+# A stratum too small, named as people know it: the whole pool (a total count, "*"), the
+# targets without a risk class ("U"), or those of one risk class.
+_CLASS_SHORT: Final = N_(
+    "Targets of risk class {stratum}: {requested} requested, {available} in the pool."
+)
+_STRATUM_SHORT: Final = {
+    TOTAL_STRATUM: N_("All targets: {requested} requested, {available} in the pool."),
+    "U": N_("Targets without a risk class: {requested} requested, {available} in the pool."),
+}
+
+
 def refusal(exc: DrawError, task_code: str) -> ServiceError:
     """A DrawError from the domain as a sentence with its numbers."""
     d = exc.details
@@ -149,15 +160,7 @@ def refusal(exc: DrawError, task_code: str) -> ServiceError:
         strata: Mapping[str, Mapping[str, int]] = d["strata"]  # type: ignore[assignment]
         return DrawRefused(
             _NOTHING_STORED,
-            [
-                (
-                    N_(
-                        "Stratum {stratum}: {requested} targets requested, {available} in the pool."
-                    ),
-                    {"stratum": s, **numbers},
-                )
-                for s, numbers in strata.items()
-            ],
+            [(_STRATUM_SHORT.get(s, _CLASS_SHORT), {"stratum": s, **n}) for s, n in strata.items()],
             code=task_code,
         )
     if exc.code == "empty":

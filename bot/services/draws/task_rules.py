@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.draws.algorithm import RISK_STRATA, SamplingRequest
 from bot.domain.registers.validation import ENTITY_KINDS
-from bot.i18n import N_
+from bot.i18n import N_, Word
 from bot.services.errors import ServiceError
 from storage.models import Matter, Plan, Unit
 
@@ -29,6 +29,21 @@ DRAWN: Final = "drawn"
 IN_PROGRESS: Final = "in_progress"
 DONE: Final = "done"
 CANCELLED: Final = "cancelled"
+# A task's status as people read it (the code stays in the database and in --json).
+STATUS_WORDS: Final = {
+    PLANNED: N_("planned"),
+    DRAWN: N_("drawn"),
+    IN_PROGRESS: N_("in progress"),
+    DONE: N_("done"),
+    CANCELLED: N_("cancelled"),
+}
+
+
+def status_word(status: str) -> Word:
+    """A status as a refusal's parameter: the reader's language fills it in."""
+    return Word(STATUS_WORDS.get(status, status))
+
+
 ENTITY_KIND_CODES: Final = tuple(c.code for c in ENTITY_KINDS)
 MAX_TITLE: Final = 300
 

@@ -127,6 +127,18 @@ def _inspectors(session: Session, task_id: int) -> dict[str, str]:
     return names
 
 
+def draw_names(database: Database, task_code: str) -> dict[str, str]:
+    """Key -> name for the task's drawn targets and its units' inspectors: what the office
+    reads beside the codes of a draw (an unknown task has none)."""
+    with reading(database) as session:
+        task_id = session.execute(
+            select(Task.id).where(Task.code == task_code.strip().upper())
+        ).scalar_one_or_none()
+        if task_id is None:
+            return {}
+        return {**_entities(session, task_id), **_inspectors(session, task_id)}
+
+
 def certificate(database: Database, draw_id: int) -> dict[str, Any]:
     """The public certificate of one draw (公示), as plain JSON values."""
     with reading(database) as session:

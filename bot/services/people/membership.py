@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -231,9 +231,11 @@ def add_inspector(
     name: str,
     cert_no: str | None = None,
     now: datetime | None = None,
+    valid_until: date | None = None,
 ) -> InspectorInfo:
     """One inspector added by hand (the command line), logged as a directory change like
-    an import's: record_changes (who, when, "manual", no before, the values) and audit."""
+    an import's: record_changes (who, when, "manual", no before, the values) and audit.
+    ``valid_until`` is the certificate's last day: without it the draw leaves him out."""
     now = now or datetime.now(UTC)
     with database.unit_of_work() as uow:
         session = uow.session
@@ -245,12 +247,19 @@ def add_inspector(
                 cert_no=cert,
             )
         inspector = Inspector(
-            unit_id=unit.id, name=name.strip(), cert_no=cert, created_at=now, updated_at=now
+            unit_id=unit.id,
+            name=name.strip(),
+            cert_no=cert,
+            cert_expires=valid_until,
+            created_at=now,
+            updated_at=now,
         )
         session.add(inspector)
         session.flush()
         who = actor_label(actor) if actor else "cli"
-        values = {"name": inspector.name, "cert_no": cert}
+        values: dict[str, object] = {"name": inspector.name, "cert_no": cert}
+        if valid_until is not None:
+            values["cert_expires"] = valid_until
         writes.write_log(
             session,
             [
