@@ -20,6 +20,7 @@ import handlers.invitations
 import handlers.people
 import handlers.registers
 import handlers.start
+import handlers.tasks
 import handlers.units
 from bot.config import Settings
 from bot.i18n import require_catalogs
@@ -136,6 +137,7 @@ def build_application(
     handlers.filings.register(app)
     handlers.availability.register(app)
     handlers.assignments.register(app)
+    handlers.tasks.register(app)
     # Last of group 0: whatever no feature took gets an answer, never silence.
     handlers.fallback.register(app)
     handlers.errors.register(app)
