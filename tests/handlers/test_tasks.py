@@ -184,7 +184,9 @@ async def test_the_lead_liaison_draws_and_the_inspectors_are_told(
     result = _texts(bot, LEAD.telegram_id, mark)
     assert "已完成抽取" in result and "组长在前" in result
     documents = [
-        c for c in bot.fake.calls[mark:] if c.method == "sendDocument" and c.chat_id == LEAD.telegram_id
+        c
+        for c in bot.fake.calls[mark:]
+        if c.method == "sendDocument" and c.chat_id == LEAD.telegram_id
     ]
     assert len(documents) == 1
     assert _task(db, task.code).status == "drawn"
