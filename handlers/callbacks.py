@@ -162,6 +162,7 @@ TASK_MATTER = Button("tk.mat", (("matter", "int"),))
 TASK_MATTERS_OK = Button("tk.matok")
 TASK_PARTNER = Button("tk.ptn", (("unit", "int"),))
 TASK_PARTNERS_OK = Button("tk.ptnok")
+TASK_NO_FILTER = Button("tk.nofil")
 TASK_SAMPLING = Button("tk.smp", (("pick", "int"),))  # index into tasks/views SAMPLINGS
 TASK_TEAM = Button("tk.team", (("size", "int"),))
 TASK_NAME = Button("tk.name")

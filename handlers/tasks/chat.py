@@ -20,6 +20,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.domain.dates import TypedDateError, parse_span
 from bot.services.draws import task_chat
+from bot.services.draws.filter_text import parse_filters
 from bot.services.draws.plans import TaskInvalid, TaskSpec, parse_sampling
 from bot.services.errors import ServiceError
 from bot.services.people.notices import NoticeContext
@@ -37,6 +38,7 @@ from handlers.context import DsrContext
 from handlers.tasks import draw, views
 
 ASK_MATTERS, ASK_PARTNERS, ASK_SAMPLING, ASK_TEAM, ASK_WINDOW, ASK_NAME, CONFIRM = range(7)
+ASK_FILTERS: Final = 7
 ASK_SEED: Final = 10
 DRAFT: Final = "task_draft"
 SEED: Final = "draw_seed"
@@ -129,7 +131,7 @@ async def matters_done(update: Update, context: DsrContext) -> int:
         await reply(update, text, markup=markup)
         return ASK_PARTNERS
     draft["partners"] = []
-    return await _ask_sampling(update, context)
+    return await _ask_filters(update, context)
 
 
 async def partner_pressed(update: Update, context: DsrContext) -> int:
@@ -149,6 +151,30 @@ async def partner_pressed(update: Update, context: DsrContext) -> int:
 async def partners_done(update: Update, context: DsrContext) -> int:
     await answer(update, context)
     await edit(update, None)
+    return await _ask_filters(update, context)
+
+
+async def _ask_filters(update: Update, context: DsrContext) -> int:
+    text, markup = views.ask_filters(context.t)
+    await reply(update, text, markup=markup)
+    return ASK_FILTERS
+
+
+async def filters_typed(update: Update, context: DsrContext) -> int:
+    typed = text_of(update)
+    try:
+        parse_filters(typed)
+    except TaskInvalid as error:
+        await refuse(update, context, error)
+        return ASK_FILTERS
+    draft_of(context)["filters"] = typed
+    return await _ask_sampling(update, context)
+
+
+async def no_filter(update: Update, context: DsrContext) -> int:
+    await answer(update, context)
+    await edit(update, None)
+    draft_of(context)["filters"] = ""
     return await _ask_sampling(update, context)
 
 
@@ -296,6 +322,7 @@ async def _spec(context: DsrContext, draft: dict[str, Any]) -> TaskSpec:
         window_end=date.fromisoformat(draft["end"]),
         partner_codes=tuple(units[i] for i in draft.get("partners", []) if i in units),
         team_size=int(draft["team_size"]),
+        target_filters=parse_filters(str(draft.get("filters") or "")),
     )
 
 
@@ -326,6 +353,10 @@ def task_conversation() -> ConversationHandler[DsrContext]:
                 ASK_PARTNERS: [
                     callbacks.TASK_PARTNER.handler(partner_pressed),
                     callbacks.TASK_PARTNERS_OK.handler(partners_done),
+                ],
+                ASK_FILTERS: [
+                    MessageHandler(text, filters_typed),
+                    callbacks.TASK_NO_FILTER.handler(no_filter),
                 ],
                 ASK_SAMPLING: [
                     MessageHandler(text, sampling_typed),

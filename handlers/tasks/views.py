@@ -14,6 +14,7 @@ from bot.domain import dates
 from bot.domain.draws.algorithm import PURPOSE_TARGETS, TOTAL_STRATUM
 from bot.i18n import N_, Translator
 from bot.services.draws.chat_draw import DrawPreview
+from bot.services.draws.filter_text import format_filters
 from bot.services.draws.plans import TaskInfo, format_sampling
 from bot.services.draws.task_chat import MatterChoice, TaskChoices, TaskPage, UnitChoice
 from bot.services.inspectors.records import span_words
@@ -117,6 +118,15 @@ def ask_partners(
     return text, InlineKeyboardMarkup(rows)
 
 
+def ask_filters(t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    text = t._(
+        "Which targets? Type filters like 行业：餐饮、零售；区域：城区 (also 类型：个体工商户,"
+        " 风险：A、B), or press No filter to draw from all of the matters' targets."
+    )
+    button = InlineKeyboardButton(t._("No filter"), callback_data=callbacks.TASK_NO_FILTER.data())
+    return text, InlineKeyboardMarkup([[button]])
+
+
 def ask_sampling(t: Translator) -> tuple[str, InlineKeyboardMarkup]:
     text = t._(
         "How many targets to draw? Pick, or type a count (10), a ratio (5%) or amounts per"
@@ -161,7 +171,8 @@ def _task_lines(t: Translator, task: TaskInfo, matter_names: Sequence[str]) -> l
         f"{code} {name}".strip()
         for code, name in zip(task.matter_codes, matter_names, strict=False)
     )
-    units = [esc(f"{task.unit_names[0]}（{t._('lead')}）")]
+    none = t._("no filter")
+    units = [t._("{unit} (lead)", unit=esc(task.unit_names[0]))]
     units += [esc(name) for name in task.unit_names[1:]]
     return [
         t._("<b>{code}</b> {name}", code=esc(task.code), name=esc(task.name)),
@@ -169,6 +180,7 @@ def _task_lines(t: Translator, task: TaskInfo, matter_names: Sequence[str]) -> l
         t._("Units: {units}", units="、".join(units)),
         t._("Matters: {matters}", matters=esc(matters)),
         t._("Sampling: {sampling}", sampling=esc(format_sampling(task.sampling))),
+        t._("Filters: {filters}", filters=esc(format_filters(task.target_filters) or none)),
         t._(
             "Teams of {team_size} inspectors, {per_team} target(s) each",
             team_size=task.team_size,

@@ -112,6 +112,10 @@ async def _plan_joint_task(bot: OfflineBot) -> None:
     await bot.press_label(LEAD, "完成")
     await bot.press_label(LEAD, "SWJ")
     await bot.press_label(LEAD, "完成")
+    mark = bot.fake.mark()
+    await bot.say(LEAD, "行业 餐饮")  # no colon: explained, asked again
+    assert "无法识别" in _texts(bot, LEAD.telegram_id, mark)
+    await bot.say(LEAD, "区域：城区")
     await bot.press_label(LEAD, "5")  # the first quick choice: 5%
     await bot.press_label(LEAD, "2")
     mark = bot.fake.mark()
@@ -139,6 +143,7 @@ async def test_a_liaison_plans_a_joint_task_and_cancel_writes_nothing(
     await _plan_joint_task(bot)
     task = plans.list_tasks(db)[0]
     assert task.unit_codes == ("SCJG", "SWJ") and task.team_size == 2
+    assert task.target_filters.areas == ("城区",)
     assert task.code.startswith("SCJG-") and task.status == "planned"
 
     # Listed for the lead unit and the partner; another unit sees nothing of it.

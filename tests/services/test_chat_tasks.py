@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from bot.domain.draws.algorithm import PURPOSE_INSPECTORS, PURPOSE_TARGETS
 from bot.services.draws import chat_draw, plans, task_chat
 from bot.services.draws import drawing as draws
-from bot.services.draws.plans import TargetFilters
+from bot.services.draws.filter_text import format_filters, parse_filters
+from bot.services.draws.plans import TargetFilters, TaskInvalid
 from bot.services.errors import NotAllowedError
 from bot.services.outbox import QuietHours
 from bot.services.people.notices import NoticeContext
@@ -144,3 +145,19 @@ def test_a_chat_task_gets_the_next_code_and_its_plan(db: Database, city: City) -
         assert sorted(years.scalars()) == [2026, 2027]
     with pytest.raises(NotAllowedError):
         task_chat.create_chat_task(db, OFFICE, draft, TODAY)
+
+
+def test_filters_as_typed_in_the_chat() -> None:
+    typed = "行业：餐饮、零售；区域=城区\n类型：个体户; 风险: a，U"
+    filters = parse_filters(typed)
+    assert filters == TargetFilters(
+        kinds=("individual",),
+        industries=("餐饮", "零售"),
+        areas=("城区",),
+        risk_classes=("A", "U"),
+    )
+    assert parse_filters(format_filters(filters)) == filters
+    assert parse_filters("") == TargetFilters() and format_filters(TargetFilters()) == ""
+    for bad in ("行业 餐饮", "颜色：红", "风险：E", "类型：飞机", "行业：；"):
+        with pytest.raises(TaskInvalid):
+            parse_filters(bad)
