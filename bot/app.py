@@ -132,6 +132,7 @@ def build_application(
     handlers.people.register(app)
     # /document waits for a file of its own: before the registers, which take the others.
     handlers.documents.register(app)
+    handlers.tasks.register_uploads(app)  # /planfile, like /document
     # After every conversation that waits for a file of its own: takes the other files.
     handlers.registers.register(app)
     handlers.filings.register(app)

@@ -173,6 +173,8 @@ DRAW_POOLS = Button("draw.pool", (("task", "int"),))
 DRAW_GO = Button("draw.go", (("task", "int"), ("pool", "int")))
 DRAW_SEED = Button("draw.seed", (("task", "int"), ("pool", "int")))
 DRAW_CERT = Button("draw.cert", (("draw", "int"),))
+PLAN_IMPORT = Button("plan.ok")  # the /planfile conversation's checked file
+PLAN_DISCARD = Button("plan.no")
 
 # What someone who has not joined may press: choosing their language.
 GUEST_BUTTONS: Final = (LANGUAGE,)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from handlers.tasks import plan_file
 from handlers.tasks.chat import register
 
-__all__ = ["register"]
+# /planfile waits for a file of its own: registered before the registers' uploads.
+register_uploads = plan_file.register
+
+__all__ = ["register", "register_uploads"]

@@ -15,6 +15,7 @@ from bot.domain.draws.algorithm import PURPOSE_TARGETS, TOTAL_STRATUM
 from bot.i18n import N_, Translator
 from bot.services.draws.chat_draw import DrawPreview
 from bot.services.draws.filter_text import format_filters
+from bot.services.draws.plan_upload import PlanCheck
 from bot.services.draws.plans import TaskInfo, format_sampling
 from bot.services.draws.task_chat import MatterChoice, TaskChoices, TaskPage, UnitChoice
 from bot.services.inspectors.records import span_words
@@ -450,3 +451,66 @@ def refused(
     parts = [t._(message, **params)]
     parts += [t._(msgid, **values) for msgid, values in lines]
     return "\n".join(parts)
+
+
+# --- a plan workbook ------------------------------------------------------------------------------
+
+
+def ask_plan_file(t: Translator) -> str:
+    return t._(
+        "Send your unit's annual plan as a workbook (.xlsx), one task per row: the template"
+        " follows. (/cancel to stop)"
+    )
+
+
+def plan_template_name(t: Translator) -> str:
+    return t._("plan-template.xlsx")
+
+
+def plan_too_big(t: Translator) -> str:
+    return t._("The file is larger than 20 MB, which a bot cannot download.")
+
+
+def plan_file_cancelled(t: Translator) -> str:
+    return t._("Cancelled: the plan was not imported.")
+
+
+def plan_checking(t: Translator, file_name: str, apply: bool) -> str:
+    if apply:
+        return t._("Importing {file}…", file=file_name)
+    return t._("Checking {file}…", file=file_name)
+
+
+def plan_report_name(t: Translator, file_name: str) -> str:
+    stem = file_name.rsplit(".", 1)[0]
+    return t._("{name}-problems.xlsx", name=stem)
+
+
+def plan_checked(t: Translator, found: PlanCheck) -> tuple[str, InlineKeyboardMarkup | None]:
+    lines = [
+        t._(
+            "New: {new}; changed: {changed}; unchanged: {unchanged}; rows with errors: {errors}.",
+            new=len(found.new),
+            changed=len(found.changed),
+            unchanged=len(found.unchanged),
+            errors=found.errors,
+        )
+    ]
+    lines += [esc(line) for line in found.problems]
+    if found.applied:
+        lines.append(t._("The plan was imported."))
+        if found.new or found.changed:
+            lines.append(esc("、".join((*found.new, *found.changed))))
+        lines.append(t._("Open the tasks with /tasks."))
+        return "\n".join(lines), None
+    if found.errors:
+        lines.append(t._("Nothing was imported: correct the rows and send the file again."))
+        return "\n".join(lines), None
+    if not (found.new or found.changed):
+        lines.append(t._("The file changes nothing."))
+        return "\n".join(lines), None
+    buttons = [
+        InlineKeyboardButton(t._("Import"), callback_data=callbacks.PLAN_IMPORT.data()),
+        InlineKeyboardButton(t._("Cancel"), callback_data=callbacks.PLAN_DISCARD.data()),
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup([buttons])

@@ -76,6 +76,8 @@ CONVERSATION_PATTERNS = {
             callbacks.TASK_NAME,
             callbacks.TASK_OK,
             callbacks.TASK_NO,
+            callbacks.PLAN_IMPORT,
+            callbacks.PLAN_DISCARD,
         )
     ),
 }
@@ -296,6 +298,8 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
         callbacks.DRAW_GO.pattern.pattern: [callbacks.DRAW_GO.data(city["task_a"], 1)],
         callbacks.DRAW_SEED.pattern.pattern: [callbacks.DRAW_SEED.data(city["task_a"], 1)],
         callbacks.DRAW_CERT.pattern.pattern: [callbacks.DRAW_CERT.data(city["draw_a"])],
+        callbacks.PLAN_IMPORT.pattern.pattern: [callbacks.PLAN_IMPORT.data()],
+        callbacks.PLAN_DISCARD.pattern.pattern: [callbacks.PLAN_DISCARD.data()],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }

@@ -277,3 +277,62 @@ async def test_the_office_types_the_ceremony_seed(
     assert [c.method for c in bot.fake.calls[mark:] if c.chat_id == DESK.telegram_id].count(
         "sendDocument"
     ) == 1
+
+
+def _plan_file(rows: list[dict[str, object]]) -> bytes:
+    from openpyxl import Workbook
+
+    from bot.domain.draws.plan_sheet import PLAN_SPEC
+
+    headers = [f.header for f in PLAN_SPEC.fields]
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["市场监管局年度双随机抽查计划"])
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([row.get(h) for h in headers])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _plan_row(code: str, start: str, end: str) -> dict[str, object]:
+    return {
+        "任务编号": code,
+        "任务名称": "食品经营抽查",
+        "抽查事项编码": "M01",
+        "抽取数量/抽取比例": "5",
+        "每组检查人员数": 2,
+        "每组检查对象数": 1,
+        "开始日期": start,
+        "结束日期": end,
+    }
+
+
+async def test_a_liaison_imports_the_plan_file(
+    bot: OfflineBot, db: Database, town: tuple[City, People]
+) -> None:
+    start, end = _window()
+    mark = bot.fake.mark()
+    await bot.say(LEAD, "/planfile")
+    sent = [c for c in bot.fake.calls[mark:] if c.chat_id == LEAD.telegram_id]
+    assert [c.method for c in sent].count("sendDocument") == 1  # the template
+
+    # A row with an error: explained, an error report, nothing to import.
+    mark = bot.fake.mark()
+    bad = _plan_file([_plan_row("SCJG-P-001", start, end), _plan_row("SCJG-P-002", end, start)])
+    await bot.send_file(LEAD, "计划.xlsx", bad)
+    shown = _texts(bot, LEAD.telegram_id, mark)
+    assert "有错误的行：1" in shown and "结束日期" in shown
+    assert not any(label == "导入" for _, label, _ in bot.last_buttons.get(LEAD.telegram_id, []))
+    assert plans.list_tasks(db) == []
+
+    # The corrected file: checked, then imported.
+    mark = bot.fake.mark()
+    good = _plan_file([_plan_row("SCJG-P-001", start, end)])
+    await bot.send_file(LEAD, "计划.xlsx", good)
+    assert plans.list_tasks(db) == []  # a check writes nothing
+    await bot.press_label(LEAD, "导入")
+    assert "年度抽查计划已导入" in _texts(bot, LEAD.telegram_id, mark)
+    assert [t.code for t in plans.list_tasks(db)] == ["SCJG-P-001"]

@@ -54,6 +54,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     _cmd("filings", N_("Who has filed this half-year's revision"), "office"),
     _cmd("window", N_("Filing windows (June, December)"), "office"),
     _cmd("newtask", N_("Plan a task for my unit: matters, partners, sampling, window"), "liaison"),
+    _cmd("planfile", N_("Import my unit's annual plan from a workbook"), "liaison"),
     _cmd("tasks", N_("Inspection tasks, their pools and draws"), "office", "liaison"),
     _cmd("mytasks", N_("My inspection tasks: acknowledge, ask for recusal"), "inspector"),
     _cmd("lang", N_("Language: 中文 / English"), GUEST, MEMBER),
