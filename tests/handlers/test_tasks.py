@@ -207,6 +207,12 @@ async def test_the_lead_liaison_draws_and_the_inspectors_are_told(
         told = _texts(bot, people.tg(cert), mark)
         assert task.code in told, cert
         assert "风险" not in told
+    # An inspector has /mytasks, never the task lists.
+    inspector = Person(people.tg(members[0]), members[0])
+    mark = bot.fake.mark()
+    await bot.say(inspector, "/tasks")
+    listed = _texts(bot, inspector.telegram_id, mark)
+    assert "只有联席会议办公室或成员单位联络员" in listed and task.code not in listed
     # The page now offers the certificate, no second draw.
     mark = bot.fake.mark()
     await bot.say(LEAD, "/tasks")
