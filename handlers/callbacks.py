@@ -172,6 +172,7 @@ TASK_PAGE = Button("task", (("task", "int"),))
 DRAW_POOLS = Button("draw.pool", (("task", "int"),))
 DRAW_GO = Button("draw.go", (("task", "int"), ("pool", "int")))
 DRAW_SEED = Button("draw.seed", (("task", "int"), ("pool", "int")))
+DRAW_SEED_OK = Button("draw.seedok")  # the typed seed input, shown back, confirmed
 DRAW_CERT = Button("draw.cert", (("draw", "int"),))
 PLAN_IMPORT = Button("plan.ok")  # the /planfile conversation's checked file
 PLAN_DISCARD = Button("plan.no")

@@ -41,6 +41,7 @@ from handlers.context import DsrContext
 from handlers.tasks import views
 
 ASK_SEED: Final = 0
+CONFIRM_SEED: Final = 1
 SEED: Final = "draw_seed"
 END: Final = ConversationHandler.END
 
@@ -226,14 +227,36 @@ async def ask_seed(update: Update, context: DsrContext) -> int:
 
 
 async def seed_typed(update: Update, context: DsrContext) -> int:
+    """The typed input is shown back before anything is drawn: a ceremony's digits are
+    typed once, and a typo would make a draw nobody can take back."""
     data = context.user_data if context.user_data is not None else {}
-    chosen = data.pop(SEED, None)
+    chosen = data.get(SEED)
     message = update.effective_message
     typed = (message.text or "").strip() if message is not None else ""
-    if not isinstance(chosen, dict) or not typed:
+    if not isinstance(chosen, dict):
+        return END
+    if not typed:
+        await reply(update, views.ask_seed(context.t))
+        return ASK_SEED
+    chosen["input"] = typed
+    text, markup = views.confirm_seed(context.t, typed)
+    await reply(update, text, markup=markup, html_mode=True)
+    return CONFIRM_SEED
+
+
+async def seed_confirmed(update: Update, context: DsrContext) -> int:
+    await answer(update, context)
+    await edit(update, None)
+    data = context.user_data if context.user_data is not None else {}
+    chosen = data.pop(SEED, None)
+    if not isinstance(chosen, dict) or not chosen.get("input"):
         return END
     job = _job(
-        update, context, int(chosen["task"]), commitment_id=int(chosen["pool"]), seed_input=typed
+        update,
+        context,
+        int(chosen["task"]),
+        commitment_id=int(chosen["pool"]),
+        seed_input=str(chosen["input"]),
     )
     if job is not None:
         in_background(context, _draw(context, job))
@@ -252,7 +275,13 @@ def seed_conversation() -> ConversationHandler[DsrContext]:
         warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
         return ConversationHandler(
             entry_points=[callbacks.DRAW_SEED.handler(ask_seed)],
-            states={ASK_SEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, seed_typed)]},
+            states={
+                ASK_SEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, seed_typed)],
+                CONFIRM_SEED: [
+                    callbacks.DRAW_SEED_OK.handler(seed_confirmed),
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, seed_typed),  # typed again
+                ],
+            },
             fallbacks=[CommandHandler("cancel", cancel_seed)],
             allow_reentry=True,
             name="drawseed",

@@ -373,6 +373,18 @@ def ask_seed(t: Translator) -> str:
     )
 
 
+def confirm_seed(t: Translator, typed: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = t._(
+        "Draw with the seed input “{seed_input}”? It is kept in the record and published"
+        " with the certificate. To correct it, type it again; /cancel stops.",
+        seed_input=esc(typed),
+    )
+    button = InlineKeyboardButton(
+        t._("Draw with this seed input"), callback_data=callbacks.DRAW_SEED_OK.data()
+    )
+    return text, InlineKeyboardMarkup([[button]])
+
+
 def seed_cancelled(t: Translator) -> str:
     return t._("Cancelled: nothing was drawn.")
 

@@ -78,6 +78,7 @@ CONVERSATION_PATTERNS = {
             callbacks.TASK_NO,
             callbacks.PLAN_IMPORT,
             callbacks.PLAN_DISCARD,
+            callbacks.DRAW_SEED_OK,
         )
     ),
 }
@@ -297,6 +298,7 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
         callbacks.DRAW_POOLS.pattern.pattern: [callbacks.DRAW_POOLS.data(city["task_a"])],
         callbacks.DRAW_GO.pattern.pattern: [callbacks.DRAW_GO.data(city["task_a"], 1)],
         callbacks.DRAW_SEED.pattern.pattern: [callbacks.DRAW_SEED.data(city["task_a"], 1)],
+        callbacks.DRAW_SEED_OK.pattern.pattern: [callbacks.DRAW_SEED_OK.data()],
         callbacks.DRAW_CERT.pattern.pattern: [callbacks.DRAW_CERT.data(city["draw_a"])],
         callbacks.PLAN_IMPORT.pattern.pattern: [callbacks.PLAN_IMPORT.data()],
         callbacks.PLAN_DISCARD.pattern.pattern: [callbacks.PLAN_DISCARD.data()],

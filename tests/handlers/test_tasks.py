@@ -270,13 +270,18 @@ async def test_the_office_types_the_ceremony_seed(
     await bot.press_label(DESK, info.code)
     await bot.press_label(DESK, "抽取")
     await bot.press_label(DESK, "输入公开摇号种子")
-    mark = bot.fake.mark()
+    await bot.say(DESK, "03 15 23")  # a typo, shown back and typed again
+    assert "03 15 23" in _texts(bot, DESK.telegram_id)
+    assert draws.list_draws(db, info.code) == []
     await bot.say(DESK, "０３ １５ ２２")
+    mark = bot.fake.mark()
+    await bot.press_label(DESK, "按此种子抽取")
     shown = _texts(bot, DESK.telegram_id, mark)
     assert "检查对象已抽取" in shown and "执法检查人员" in shown
     await bot.press_label(DESK, "输入公开摇号种子")
-    mark = bot.fake.mark()
     await bot.say(DESK, "07 11 29")
+    mark = bot.fake.mark()
+    await bot.press_label(DESK, "按此种子抽取")
     assert "已完成抽取" in _texts(bot, DESK.telegram_id, mark)
     found = draws.list_draws(db, info.code)
     assert [d.seed_input for d in found] == ["０３ １５ ２２", "07 11 29"]
