@@ -63,11 +63,17 @@ def _notices(context: DsrContext) -> NoticeContext:
     return NoticeContext(context.now(), settings, settings.default_locale)
 
 
-def _job(update: Update, context: DsrContext, task_id: int, **more: object) -> Job | None:
+def _job(
+    update: Update,
+    context: DsrContext,
+    task_id: int,
+    commitment_id: int | None = None,
+    seed_input: str | None = None,
+) -> Job | None:
     chat = update.effective_chat
     if chat is None:
         return None
-    return Job(chat.id, actor(context), context.t, task_id, **more)  # type: ignore[arg-type]
+    return Job(chat.id, actor(context), context.t, task_id, commitment_id, seed_input)
 
 
 async def _say(status: Message, text: str, **kwargs: object) -> None:

@@ -16,7 +16,7 @@ the office's alone.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -243,13 +243,8 @@ def preview_draw(
     summary = drawing.commit_pool(
         database, actor, look.task_code, look.purpose, now, tz=tz, lead_may_draw=True
     )
-    return DrawPreview(
-        **{
-            **look.__dict__,
-            "commitment_id": summary.commitment_id,
-            "size": summary.size,
-            "digest": summary.digest,
-        }
+    return replace(
+        look, commitment_id=summary.commitment_id, size=summary.size, digest=summary.digest
     )
 
 
