@@ -23,6 +23,7 @@ import handlers.records
 import handlers.registers
 import handlers.reminders
 import handlers.start
+import handlers.tasks
 import handlers.units
 from bot.config import Settings
 from bot.i18n import require_catalogs
@@ -135,14 +136,17 @@ def build_application(
     # /document waits for a file of its own: before the registers, which take the others.
     handlers.documents.register(app)
     handlers.calendar.register(app)
+    handlers.tasks.register_uploads(app)  # /planfile, like /document
     # After every conversation that waits for a file of its own: takes the other files.
     handlers.registers.register(app)
     handlers.filings.register(app)
     handlers.availability.register(app)
     handlers.assignments.register(app)
     handlers.reminders.register(app)
+    handlers.tasks.register(app)
     # After the conversations that wait for typed text of their own (/away's days, a
-    # reminder's time): /find's results take any other text as a new search.
+    # reminder's time, a new task's window): /find's results take any other text as a
+    # new search.
     handlers.records.register(app)
     # Last of group 0: whatever no feature took gets an answer, never silence.
     handlers.fallback.register(app)

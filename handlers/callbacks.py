@@ -182,6 +182,28 @@ RECUSAL_ASK = Button("as.rec", (("member", "int"),))
 RECUSAL_APPROVE = Button("rec.ok", (("member", "int"),))
 RECUSAL_REFUSE = Button("rec.no", (("member", "int"),))
 
+# Tasks and drawing in the chat (handlers/tasks/): the /newtask conversation's choices,
+# a task's page, its pools before the seed, the draw (a generated seed, or the office's
+# typed one) and the public certificate.
+TASK_MATTER = Button("tk.mat", (("matter", "int"),))
+TASK_MATTERS_OK = Button("tk.matok")
+TASK_PARTNER = Button("tk.ptn", (("unit", "int"),))
+TASK_PARTNERS_OK = Button("tk.ptnok")
+TASK_NO_FILTER = Button("tk.nofil")
+TASK_SAMPLING = Button("tk.smp", (("pick", "int"),))  # index into tasks/views SAMPLINGS
+TASK_TEAM = Button("tk.team", (("size", "int"),))
+TASK_NAME = Button("tk.name")
+TASK_OK = Button("tk.ok")
+TASK_NO = Button("tk.no")
+TASK_PAGE = Button("task", (("task", "int"),))
+DRAW_POOLS = Button("draw.pool", (("task", "int"),))
+DRAW_GO = Button("draw.go", (("task", "int"), ("pool", "int")))
+DRAW_SEED = Button("draw.seed", (("task", "int"), ("pool", "int")))
+DRAW_SEED_OK = Button("draw.seedok")  # the typed seed input, shown back, confirmed
+DRAW_CERT = Button("draw.cert", (("draw", "int"),))
+PLAN_IMPORT = Button("plan.ok")  # the /planfile conversation's checked file
+PLAN_DISCARD = Button("plan.no")
+
 # What someone who has not joined may press: choosing their language.
 GUEST_BUTTONS: Final = (LANGUAGE,)
 

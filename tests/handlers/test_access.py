@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
@@ -73,6 +74,25 @@ CONVERSATION_PATTERNS = {
             callbacks.RECORD_NO,
         )
     ),
+    # The /newtask conversation (handlers/tasks/).
+    *(
+        button.pattern.pattern
+        for button in (
+            callbacks.TASK_MATTER,
+            callbacks.TASK_MATTERS_OK,
+            callbacks.TASK_PARTNER,
+            callbacks.TASK_PARTNERS_OK,
+            callbacks.TASK_NO_FILTER,
+            callbacks.TASK_SAMPLING,
+            callbacks.TASK_TEAM,
+            callbacks.TASK_NAME,
+            callbacks.TASK_OK,
+            callbacks.TASK_NO,
+            callbacks.PLAN_IMPORT,
+            callbacks.PLAN_DISCARD,
+            callbacks.DRAW_SEED_OK,
+        )
+    ),
 }
 
 
@@ -131,7 +151,12 @@ def city(bot: OfflineBot, db: Database) -> dict[str, object]:
         db, liaison_a, "AAA", "rules", 2026, "甲单位细则秘密", "细则.pdf", b"%PDF-1.4 A", now
     )
     member_a = _team_member(db, a.id, insp_a.id, now)
+    with db.unit_of_work(write=False) as uow:
+        task_a = uow.session.execute(select(Task.id).where(Task.code == "A-2026-001")).scalar_one()
+        draw_a = uow.session.execute(select(Draw.id).where(Draw.task_id == task_a)).scalar_one()
     return {
+        "task_a": task_a,
+        "draw_a": draw_a,
         "document_a": document_a.id,
         "member_a": member_a,
         "import_a": kept.import_id,
@@ -303,6 +328,25 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
         callbacks.CALENDAR_LOAD.pattern.pattern: [callbacks.CALENDAR_LOAD.data()],
         callbacks.CALENDAR_OK.pattern.pattern: [callbacks.CALENDAR_OK.data()],
         callbacks.CALENDAR_NO.pattern.pattern: [callbacks.CALENDAR_NO.data()],
+        # Tasks and drawing (handlers/tasks/): unit A's task and its draw.
+        callbacks.TASK_MATTER.pattern.pattern: [callbacks.TASK_MATTER.data(1)],
+        callbacks.TASK_MATTERS_OK.pattern.pattern: [callbacks.TASK_MATTERS_OK.data()],
+        callbacks.TASK_PARTNER.pattern.pattern: [callbacks.TASK_PARTNER.data(city["unit_a"])],
+        callbacks.TASK_PARTNERS_OK.pattern.pattern: [callbacks.TASK_PARTNERS_OK.data()],
+        callbacks.TASK_NO_FILTER.pattern.pattern: [callbacks.TASK_NO_FILTER.data()],
+        callbacks.TASK_SAMPLING.pattern.pattern: [callbacks.TASK_SAMPLING.data(0)],
+        callbacks.TASK_TEAM.pattern.pattern: [callbacks.TASK_TEAM.data(2)],
+        callbacks.TASK_NAME.pattern.pattern: [callbacks.TASK_NAME.data()],
+        callbacks.TASK_OK.pattern.pattern: [callbacks.TASK_OK.data()],
+        callbacks.TASK_NO.pattern.pattern: [callbacks.TASK_NO.data()],
+        callbacks.TASK_PAGE.pattern.pattern: [callbacks.TASK_PAGE.data(city["task_a"])],
+        callbacks.DRAW_POOLS.pattern.pattern: [callbacks.DRAW_POOLS.data(city["task_a"])],
+        callbacks.DRAW_GO.pattern.pattern: [callbacks.DRAW_GO.data(city["task_a"], 1)],
+        callbacks.DRAW_SEED.pattern.pattern: [callbacks.DRAW_SEED.data(city["task_a"], 1)],
+        callbacks.DRAW_SEED_OK.pattern.pattern: [callbacks.DRAW_SEED_OK.data()],
+        callbacks.DRAW_CERT.pattern.pattern: [callbacks.DRAW_CERT.data(city["draw_a"])],
+        callbacks.PLAN_IMPORT.pattern.pattern: [callbacks.PLAN_IMPORT.data()],
+        callbacks.PLAN_DISCARD.pattern.pattern: [callbacks.PLAN_DISCARD.data()],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }

@@ -101,11 +101,12 @@ def commit_pool(
     now: datetime,
     *,
     tz: tzinfo,
+    lead_may_draw: bool = False,
 ) -> PoolSummary:
     """Fix the pool's size and digest before the seed exists (the chat shows them)."""
     with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
-        ctx = draw_context(session, actor, task_code, now, tz)
+        ctx = draw_context(session, actor, task_code, now, tz, lead_may_draw=lead_may_draw)
         check_drawable(ctx)
         if purpose == PURPOSE_TARGETS:
             require_targets_pending(session, ctx)
@@ -147,13 +148,14 @@ def run_targets_draw(
     token_hex: TokenHex = secrets.token_hex,
     tz: tzinfo,
     notices: NoticeContext | None = None,  # the same call as the inspectors draw
+    lead_may_draw: bool = False,
 ) -> DrawResult:
     """Draw the task's targets. The seed comes from ``token_hex`` (secrets) unless a seed
     or a ceremony's seed input is given; ``commitment_id`` is the pool the chat showed.
     Nobody is told yet: the notices go out with the teams, after the inspectors draw."""
     with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
-        ctx = draw_context(session, actor, task_code, now, tz)
+        ctx = draw_context(session, actor, task_code, now, tz, lead_may_draw=lead_may_draw)
         check_drawable(ctx)
         require_targets_pending(session, ctx)
         result = draw_targets_in(
@@ -180,6 +182,7 @@ def run_inspectors_draw(
     token_hex: TokenHex = secrets.token_hex,
     tz: tzinfo,
     notices: NoticeContext | None = None,
+    lead_may_draw: bool = False,
 ) -> DrawResult:
     """Draw the teams' inspectors for the task's targets draw, with a seed of its own, and
     write the notices in the same unit of work (bot/services/draws/notices.py): each drawn
@@ -188,7 +191,7 @@ def run_inspectors_draw(
     desk pass their settings); without it, 21:00–08:00 in ``tz``."""
     with gc_paused(), database.unit_of_work() as uow:
         session = uow.session
-        ctx = draw_context(session, actor, task_code, now, tz)
+        ctx = draw_context(session, actor, task_code, now, tz, lead_may_draw=lead_may_draw)
         check_drawable(ctx)
         targets = require_inspectors_pending(session, ctx)
         result = draw_inspectors_in(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, null, or_, select
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.draws.algorithm import (
@@ -109,6 +109,31 @@ def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
+def _wanted_kinds(matters: Sequence[Matter], filters: TargetFilters) -> set[str] | None:
+    """The target kinds the task draws from (its filter within its matters'); None: any."""
+    kinds = matter_kinds(matters)
+    wanted = set(filters.kinds) & kinds if kinds is not None and filters.kinds else None
+    if wanted is None:
+        wanted = set(filters.kinds) or kinds
+    return wanted
+
+
+def _drawn_this_year(task: Task, units: Sequence[Unit]) -> Select[Any]:
+    """Entities drawn by another task of the lead unit's plan for the task's year."""
+    return (
+        select(Assignment.entity_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Plan, Plan.id == Task.plan_id)
+        .where(
+            Assignment.active.is_(True),
+            Task.id != task.id,
+            Task.status != CANCELLED,
+            Plan.unit_id == units[0].id,
+            Plan.year == select(Plan.year).where(Plan.id == task.plan_id).scalar_subquery(),
+        )
+    )
+
+
 def _target_query(
     task: Task, units: Sequence[Unit], matters: Sequence[Matter], filters: TargetFilters
 ) -> tuple[Select[Any], bool]:
@@ -125,26 +150,11 @@ def _target_query(
         ue.active.is_(True),
         e.status == "active",
     ]
-    kinds = matter_kinds(matters)
-    wanted = set(filters.kinds) & kinds if kinds is not None and filters.kinds else None
-    if wanted is None:
-        wanted = set(filters.kinds) or kinds
+    wanted = _wanted_kinds(matters, filters)
     if wanted is not None:
         conditions.append(e.kind.in_(sorted(wanted)))
     if filters.exclude_drawn_this_year:
-        drawn = (
-            select(Assignment.entity_id)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Plan, Plan.id == Task.plan_id)
-            .where(
-                Assignment.active.is_(True),
-                Task.id != task.id,
-                Task.status != CANCELLED,
-                Plan.unit_id == units[0].id,
-                Plan.year == select(Plan.year).where(Plan.id == task.plan_id).scalar_subquery(),
-            )
-        )
-        conditions.append(e.id.not_in(drawn))
+        conditions.append(e.id.not_in(_drawn_this_year(task, units)))
     view: list[ColumnElement[bool]] = []
     if filters.industries:
         view.append(ue.industry.in_(filters.industries))
@@ -380,3 +390,63 @@ def conflicts_with_targets(
     return sorted(
         {(keys_of[inspector], target) for inspector, target in rows if inspector in keys_of}
     )
+
+
+# --- why a targets pool is small ------------------------------------------------------------
+
+# The task's target filters in the order the funnel applies them.
+DIRECTORY: Final = "directory"
+KIND: Final = "kind"
+DRAWN_THIS_YEAR: Final = "drawn_this_year"
+INDUSTRY: Final = "industry"
+AREA: Final = "area"
+RISK_CLASS: Final = "risk_class"
+
+
+def target_funnel(
+    session: Session,
+    task: Task,
+    units: Sequence[Unit],
+    matters: Sequence[Matter],
+    filters: TargetFilters,
+    pool_size: int,
+) -> list[tuple[str, int]]:
+    """How the pool comes about: (DIRECTORY, the active entities of the participating
+    units' directories), then (filter, how many it removed) for each filter the task
+    sets, in the order above. The last step ends at ``pool_size`` (the pool as
+    target_pool builds it, so the figures always add up to what will be drawn from)."""
+    ue = UnitEntity.__table__.c
+    e = Entity.__table__.c
+    source = UnitEntity.__table__.join(Entity.__table__, e.id == ue.entity_id)
+    conditions: list[ColumnElement[bool]] = [
+        ue.unit_id.in_([u.id for u in units]),
+        ue.active.is_(True),
+        e.status == "active",
+    ]
+
+    def entities() -> int:
+        query = select(func.count(distinct(e.id))).select_from(source).where(*conditions)
+        return int(session.execute(query).scalar_one())
+
+    steps: list[tuple[str, ColumnElement[bool] | None]] = []
+    wanted = _wanted_kinds(matters, filters)
+    if wanted is not None:
+        steps.append((KIND, e.kind.in_(sorted(wanted))))
+    if filters.exclude_drawn_this_year:
+        steps.append((DRAWN_THIS_YEAR, e.id.not_in(_drawn_this_year(task, units))))
+    if filters.industries:
+        steps.append((INDUSTRY, ue.industry.in_(filters.industries)))
+    if filters.areas:
+        steps.append((AREA, ue.area.in_(filters.areas)))
+    if filters.risk_classes:
+        steps.append((RISK_CLASS, None))  # the classes are settled as target_pool does
+    before = entities()
+    funnel = [(DIRECTORY, before)]
+    for index, (name, condition) in enumerate(steps):
+        last = index == len(steps) - 1
+        if condition is not None:
+            conditions.append(condition)
+        after = pool_size if last or condition is None else entities()
+        funnel.append((name, max(before - after, 0)))
+        before = after
+    return funnel

@@ -52,7 +52,7 @@ from bot.services.draws.store import (
     store_draw,
 )
 from bot.services.draws.task_rules import status_word
-from bot.services.errors import ServiceError
+from bot.services.errors import NotAllowedError, ServiceError
 from bot.services.people.membership import actor_label, require_office
 from bot.services.people.profiles import Profile
 from storage.models import Assignment, Draw, Matter, PoolCommitment, Task, TeamMember, Unit
@@ -128,13 +128,21 @@ class DrawContext:
 
 
 def draw_context(
-    session: Session, actor: Profile | None, task_code: str, now: datetime, tz: tzinfo
+    session: Session,
+    actor: Profile | None,
+    task_code: str,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    lead_may_draw: bool = False,
 ) -> DrawContext:
-    if actor is not None:
-        require_office(actor)
+    """The task as a draw sees it. The office draws; with ``lead_may_draw`` (the chat's
+    draw, issue #12) so does the liaison of the task's lead unit."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     task = task_row(session, task_code, lock=True)
+    if actor is not None:
+        require_drawer(session, actor, task, lead_may_draw=lead_may_draw)
     matters = session.execute(select(Matter).where(Matter.id.in_(task.matter_ids))).scalars()
     local = now.astimezone(tz)
     return DrawContext(
@@ -147,6 +155,22 @@ def draw_context(
         at=local.isoformat(timespec="seconds"),
         today=local.date(),
     )
+
+
+def require_drawer(
+    session: Session, actor: Profile, task: Task, *, lead_may_draw: bool = True
+) -> None:
+    """The office, or (``lead_may_draw``) the liaison of the task's lead unit."""
+    if actor.is_office:
+        return
+    if lead_may_draw and actor.liaison_unit_id is not None:
+        units = task_units(session, task.id)
+        if units and units[0].id == actor.liaison_unit_id:
+            return
+        raise NotAllowedError(
+            N_("Only the office or the liaison of the task's lead unit can draw it.")
+        )
+    require_office(actor)
 
 
 def check_drawable(ctx: DrawContext) -> None:
