@@ -98,6 +98,7 @@ CERT_EXPIRED: Final = "inspector.cert_expired"
 CERT_EXPIRING: Final = "inspector.cert_expiring"
 NO_CERT: Final = "inspector.no_cert"
 DUP_USCC: Final = "dup.uscc"
+DUP_REG_NO: Final = "dup.reg_no"
 DUP_LOCAL_NO: Final = "dup.local_no"
 DUP_CERT_NO: Final = "dup.cert_no"
 DUP_CODE: Final = "dup.code"
@@ -155,14 +156,10 @@ class RowContext:
 
 # --- validating a row -----------------------------------------------------------------------
 
-_KIND_OF_CATEGORY: Final = MappingProxyType(
-    {"91": "enterprise", "92": "individual", "93": "cooperative"}
-)
-
-
-def kind_from_uscc(code: str | None) -> str | None:
-    """An entity's kind as its USCC category says (工商 91/92/93), else None."""
-    return _KIND_OF_CATEGORY.get((code or "")[:2])
+_KIND_OF_CATEGORY: Final = uscc.MARKET_KINDS
+# An entity's kind as its USCC's department and category say (uscc.MARKET_KINDS: 9-1
+# enterprise, 9-2 individual business, 9-3 farmers' cooperative), else None.
+kind_from_uscc: Final = uscc.entity_kind
 
 
 def validate_row(
@@ -342,7 +339,7 @@ def fold(value: object) -> str:
 
 _IDENTIFIERS: Final[Mapping[str, tuple[tuple[str, str], ...]]] = MappingProxyType(
     {
-        Register.ENTITIES: (("uscc", DUP_USCC), ("local_no", DUP_LOCAL_NO)),
+        Register.ENTITIES: (("uscc", DUP_USCC), ("reg_no", DUP_REG_NO), ("local_no", DUP_LOCAL_NO)),
         Register.INSPECTORS: (("cert_no", DUP_CERT_NO), ("local_no", DUP_LOCAL_NO)),
         Register.MATTERS: (("code", DUP_CODE),),
     }
@@ -355,9 +352,9 @@ def find_duplicates(
     """Rows of one file that would land on the same record (docs/architecture.md §6, keys).
 
     ``rows`` are (Excel row number, validated values). Each identifier a row carries
-    (USCC, local number, certificate number, matter code) must be unique in the file; a
-    row with none of them is identified by (kind, name, address) for entities and by name
-    for inspectors and matters. Every row of a duplicate group gets an error naming the
+    (USCC, registration number, local number, certificate number, matter code) must be
+    unique in the file; a row with none of them is identified by (kind, name, address)
+    for entities and by name for inspectors and matters. Every row of a duplicate group gets an error naming the
     others, because which of them is right is for a person to say.
     """
     spec = spec_of(register)
