@@ -186,3 +186,23 @@ def test_a_new_record_without_a_kind_column_takes_the_kind_its_uscc_says(
     values: dict[str, object], kind: str
 ) -> None:
     assert created_values(Register.ENTITIES, {"name": "甲", **values})["kind"] == kind
+
+
+# --- the registration-number column of its own ------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["无", "暂无", "/", "-", "—", "n/a", "NULL", 0])
+def test_a_none_written_in_the_registration_number_column_is_blank(cell: object) -> None:
+    """Never a key two rows could share (a duplicate error for every 无)."""
+    result = validate_row(Register.ENTITIES, {"name": "甲", "reg_no": cell}, CTX)  # type: ignore[dict-item]
+    assert result.errors == [] and result.values["reg_no"] is None
+
+
+def test_a_uscc_in_the_registration_number_column_is_the_rows_uscc() -> None:
+    moved = validate_row(Register.ENTITIES, {"name": "甲", "reg_no": uscc(7, "92")}, CTX)
+    assert (moved.values["uscc"], moved.values["reg_no"]) == (uscc(7, "92"), None)
+    both = validate_row(Register.ENTITIES, {"name": "甲", "uscc": uscc(8), "reg_no": uscc(7)}, CTX)
+    assert (both.values["uscc"], both.values["reg_no"]) == (uscc(8), uscc(7))  # as written
+    kept = validate_row(Register.ENTITIES, {"name": "甲", "reg_no": GS15_FAILING}, CTX)
+    assert (kept.values.get("uscc"), kept.values["reg_no"]) == (None, GS15_FAILING)
+    assert kept.warnings == []  # a registration number where one belongs

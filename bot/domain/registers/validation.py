@@ -232,11 +232,34 @@ def _validated(plan: tuple[Field, ...], raw: Mapping[str, CellValue]) -> RowResu
             value = values[key] = out
         if required and value is None and not _has_error(errors, key):
             errors.append(Problem(key, cell, REQUIRED))
+    regno = values.get("reg_no")
+    if isinstance(regno, str) and (regno in _NO_REG_NO or len(regno) == 18):
+        _settle_reg_no(values, regno, errors)
     if old_regno is not None and values.get("reg_no") is None:
         # A registration number in the USCC column ("统一社会信用代码（注册号）"): keep
         # it as the registration number unless the row has its own.
         values["reg_no"] = old_regno
     return RowResult(values, errors, warnings)
+
+
+# What exports write in a registration-number cell for "none": no number, so never a key
+# two rows could share (code_text's form: upper case, no spaces).
+_NO_REG_NO: Final = frozenset(
+    {"无", "暂无", "没有", "空", "未知", "不详", "/", "\\", "-", "--", "—", "——", "0"}
+    | {"NULL", "NONE", "N/A", "NA"}
+)
+
+
+def _settle_reg_no(values: dict[str, object], regno: str, errors: list[Problem]) -> None:
+    """The registration-number column as other systems fill it: a "none" is blank, and a
+    valid USCC there (exports since 三证合一 put it under 注册号) is the row's USCC when
+    the row has none."""
+    if regno in _NO_REG_NO:
+        values["reg_no"] = None
+    elif (
+        values.get("uscc") is None and not _has_error(errors, "uscc") and uscc.check_uscc(regno).ok
+    ):
+        values["uscc"], values["reg_no"] = regno, None
 
 
 def _reported(
