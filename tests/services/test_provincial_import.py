@@ -101,6 +101,29 @@ def test_the_registration_number_keys_the_record_on_the_next_import(units: Datab
     assert (changed.counts.new, changed.counts.changed, changed.counts.unchanged) == (0, 2, 4)
 
 
+def test_a_record_known_by_its_registration_number_takes_the_kind_of_its_new_uscc(
+    units: Database,
+) -> None:
+    """The next year's export has the USCC the entity got since: the record (found by its
+    name) gets the code and, with no kind column, the kind the code says."""
+    first = preview(units, EXPORT)
+    assert first.import_id is not None
+    imports.apply_import(units, None, first.import_id, NOW, apply_valid=True)
+    later = [row[:] for row in ROWS[:6]]
+    later[4][1] = uscc(9, "92")  # 舞钢市戊建材部: an individual business
+    found = preview(units, book([HEADER, *later]))
+    assert (found.counts.new, found.counts.changed) == (0, 1)
+    assert found.import_id is not None
+    imports.apply_import(units, None, found.import_id, NOW)
+    assert _stored(units)[ROWS[4][0]] == (
+        uscc(9, "92"),
+        "3205831000123",  # kept: the file's column held the USCC this time
+        ROWS[4][2],
+        "individual",
+        ROWS[4][3],
+    )
+
+
 def test_the_same_registration_number_twice_in_a_file_is_an_error(units: Database) -> None:
     rows = [HEADER, ROWS[2], [*ROWS[2][:1], "110108000000016", "", ""]]
     rows[2][0] = "舞钢市丙机械厂分厂"
