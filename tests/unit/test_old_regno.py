@@ -84,6 +84,7 @@ def test_old_registration_numbers_are_kept_with_a_warning(raw: str, reason: str,
         ("暂无1234", "uscc.length"),
         ("第001234号", "uscc.length"),  # no office before 字/第: not a written form
         ("12345", "uscc.length"),
+        ("١١٠١٠٨٠٠٠٠٠٠٠١٦", "uscc.length"),  # Arabic-Indic digits: not a registration number
         ("41048100001234", "uscc.length"),  # 14 digits
         ("91410481MA3X4Y5B", "uscc.length"),
         ("91410481MA3X4Y5B9I", "uscc.charset"),  # 18 characters: a USCC, malformed

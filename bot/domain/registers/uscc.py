@@ -121,7 +121,8 @@ OLD_REGNO_WRITTEN: Final = "uscc.old_regno_written"
 _SEPARATORS: Final = re.compile(r"[\s\-_.·]+")
 # The old registration numbers (see the module docstring), compiled once: these run for
 # every cell of such a column that is not a clean USCC.
-_DIGITS_15_OR_13: Final = re.compile(r"\d{15}|\d{13}")
+# ASCII digits only: \d would take other scripts' digits, which NFKC leaves as they are.
+_DIGITS_15_OR_13: Final = re.compile(r"[0-9]{15}|[0-9]{13}")
 _WRITTEN_REGNO: Final = re.compile(
     r"[\u3400-\u4dbf\u4e00-\u9fff]{1,12}(?:字第|字|第)[0-9A-Z]{3,12}号?(?:\([^()]{1,8}\))?"
 )
@@ -138,8 +139,9 @@ class UsccCheck:
     ``value`` is the normalised text (NFKC, upper case, separators removed), whatever its
     validity, so a message can quote it. ``old_regno`` is true when ``value`` is an old
     business registration number rather than a USCC (then ``errors`` is empty and
-    ``warnings`` holds which: ``uscc.old_regno`` and its siblings). ``params`` holds the values the reason
-    sentences interpolate (for example ``chars`` for a charset error).
+    ``warnings`` says which kind: ``uscc.old_regno`` and its siblings). ``params`` holds
+    the values the reason sentences interpolate (for example ``chars`` for a charset
+    error).
     """
 
     value: str

@@ -362,7 +362,11 @@ def fold(value: object) -> str:
 
 _IDENTIFIERS: Final[Mapping[str, tuple[tuple[str, str], ...]]] = MappingProxyType(
     {
-        Register.ENTITIES: (("uscc", DUP_USCC), ("reg_no", DUP_REG_NO), ("local_no", DUP_LOCAL_NO)),
+        Register.ENTITIES: (
+            ("uscc", DUP_USCC),
+            ("reg_no", DUP_REG_NO),
+            ("local_no", DUP_LOCAL_NO),
+        ),
         Register.INSPECTORS: (("cert_no", DUP_CERT_NO), ("local_no", DUP_LOCAL_NO)),
         Register.MATTERS: (("code", DUP_CODE),),
     }
@@ -377,8 +381,9 @@ def find_duplicates(
     ``rows`` are (Excel row number, validated values). Each identifier a row carries
     (USCC, registration number, local number, certificate number, matter code) must be
     unique in the file; a row with none of them is identified by (kind, name, address)
-    for entities and by name for inspectors and matters. Every row of a duplicate group gets an error naming the
-    others, because which of them is right is for a person to say.
+    for entities and by name for inspectors and matters. Every row of a duplicate group
+    gets an error naming the others, because which of them is right is for a person to
+    say.
     """
     spec = spec_of(register)
     identifiers = _IDENTIFIERS[spec.register]
