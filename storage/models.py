@@ -220,7 +220,8 @@ class Entity(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
-    regno: Mapped[str | None] = mapped_column(String(32))
+    regno: Mapped[str | None] = mapped_column(String(32))  # the old registration number
+    registration_authority: Mapped[str | None] = mapped_column(String(100))  # 登记机关
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(300))
     legal_rep: Mapped[str | None] = mapped_column(String(100))

@@ -48,7 +48,11 @@ TABLE_OF: Final[Mapping[Register, Table]] = {
     Register.MATTERS: MATTERS,
 }
 # Domain field key -> column, where they differ.
-_COLUMN: Final[Mapping[str, str]] = {"reg_no": "regno", "ratio": "ratio_permille"}
+_COLUMN: Final[Mapping[str, str]] = {
+    "reg_no": "regno",
+    "authority": "registration_authority",
+    "ratio": "ratio_permille",
+}
 _TAGS_AS_TEXT: Final = frozenset({"target_kind", "method"})  # matters: "a,b" in a String
 _TAGS_AS_JSON: Final = frozenset({"expertise", "areas"})  # inspectors: JSON lists
 _DATES: Final = frozenset({"cert_expires"})

@@ -55,6 +55,19 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
             "This is a 15-digit registration number, not a unified social credit code; it is"
             " kept as the registration number."
         ),
+        "uscc.old_regno_check": N_(
+            "This is a 15-digit registration number, not a unified social credit code, and its"
+            " check digit does not match (true of many numbers issued before 2007). It is kept"
+            " as the registration number; please check it."
+        ),
+        "uscc.old_regno_13": N_(
+            "This is a 13-digit registration number from before 2007, not a unified social"
+            " credit code; it is kept as the registration number."
+        ),
+        "uscc.old_regno_written": N_(
+            "This is a registration number in its old written form, not a unified social"
+            " credit code; it is kept as the registration number."
+        ),
         # --- cells ----------------------------------------------------------------------------
         "cell.lost_digits": N_(
             "Excel stored this code as a number ({shown}) and has already lost its last"
@@ -105,6 +118,7 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
             "“{shown}” is not a known target type; it is recorded as other."
         ),
         "dup.uscc": N_("The same unified social credit code is also in row(s) {rows}."),
+        "dup.reg_no": N_("The same registration number is also in row(s) {rows}."),
         "dup.local_no": N_("The same local number is also in row(s) {rows}."),
         "dup.cert_no": N_("The same certificate number is also in row(s) {rows}."),
         "dup.code": N_("The same matter code is also in row(s) {rows}."),
@@ -179,6 +193,12 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
             " (sheet {sheet}, row {row}) reads: {found}."
         ),
         "file.duplicate_column": N_("Columns {columns} both hold “{header}”. Keep one of them."),
+        "file.no_identifier": N_(
+            "No row of the worksheet {sheet} has a unified social credit code, a registration"
+            " number or a local number (本单位编号), so its records could not be told apart when"
+            " the directory is imported again. Add one of these columns and fill it in for"
+            " every row, then upload the file again."
+        ),
         "file.no_rows": N_(
             "The worksheet {sheet} has its header in row {row} but no rows below it."
         ),

@@ -62,8 +62,15 @@ ENTITIES: Final = RegisterSpec(
                 "社会信用代码",
                 "统一代码",
                 "uscc",
+                # Combined columns of other systems' exports: the value decides whether a
+                # cell is a USCC or an old registration number (bot.domain.registers.uscc).
+                # Any other header naming both is matched too (match_header).
                 "统一社会信用代码(注册号)",
                 "统一社会信用代码/注册号",
+                "注册号/统一社会信用代码",
+                "注册号(统一社会信用代码)",
+                "统一社会信用代码或注册号",
+                "注册号或统一社会信用代码",
             ),
             max_length=18,
             note="18位，按文本填写；老注册号可填在“注册号”列",
@@ -74,10 +81,19 @@ ENTITIES: Final = RegisterSpec(
             "注册号",
             "registration number",
             FieldKind.CODE,
-            synonyms=("工商注册号", "营业执照注册号", "原注册号"),
-            max_length=20,
-            note="无统一社会信用代码时填写15位注册号（可空）",
+            synonyms=("工商注册号", "营业执照注册号", "原注册号", "原工商注册号"),
+            max_length=32,
+            note="无统一社会信用代码时填写注册号（15位、13位或旧式“××字第××号”，可空）",
             width=18,
+        ),
+        FieldSpec(
+            "authority",
+            "登记机关",
+            "registration authority",
+            synonyms=("登记管理机关", "发照机关", "核准机关", "原登记机关"),
+            max_length=100,
+            note="可空；核发营业执照的登记机关",
+            width=20,
         ),
         _LOCAL_NO,
         FieldSpec(
@@ -157,7 +173,21 @@ ENTITIES: Final = RegisterSpec(
             "area",
             "区域",
             "area",
-            synonyms=("所属区域", "片区", "所属片区", "辖区", "所属辖区", "所属乡镇", "乡镇(街道)"),
+            synonyms=(
+                "所属区域",
+                "片区",
+                "所属片区",
+                "辖区",
+                "所属辖区",
+                "所属乡镇",
+                "乡镇(街道)",
+                # The supervising office in other systems' exports.
+                "管辖单位",
+                "管辖机关",
+                "所属监管所",
+                "监管所",
+                "管辖所",
+            ),
             max_length=100,
             width=12,
         ),
@@ -398,11 +428,21 @@ def _header_index(spec: RegisterSpec) -> Mapping[str, str]:
 def match_header(register: Register | RegisterSpec, text: str) -> str | None:
     """The field a header cell names, or None. Exact (after ``header_key``) first, then
     without a trailing parenthesised note: "证件有效期(年月日)" is 证件有效期."""
-    index = _header_index(spec_of(register))
+    spec = spec_of(register)
+    index = _header_index(spec)
     key = header_key(text)
     if not key:
         return None
     found = index.get(key)
+    if found is None and spec.register is Register.ENTITIES and _is_combined_code(key):
+        return "uscc"
     if found is None and (stripped := _TRAILING_NOTE.sub("", key)) != key:
         found = index.get(stripped)
     return found
+
+
+def _is_combined_code(key: str) -> bool:
+    """A header naming both the USCC and the registration number, in any words
+    (注册号（统一社会信用代码）, 统一社会信用代码、注册号, 信用代码/注册号): one column of
+    either, whose values say which each is."""
+    return "注册号" in key and "信用代码" in key

@@ -339,12 +339,31 @@ def _changes(register: Register, mode: Mode, plans: list[_Plan], result: Diff) -
                 result.unchanged.append(row.row)
                 continue
         before, after = _compare(values, record.values, stored, mode, record.shared, cleared, facts)
+        if facts and "uscc" in after:
+            _kind_with_new_uscc(values, record, before, after)
         if not record.active:
             before["active"], after["active"] = False, True
         if after:
             result.changed.append(Change(row.row, record, before, after))
         else:
             result.unchanged.append(row.row)
+
+
+def _kind_with_new_uscc(
+    values: Mapping[str, object],
+    record: Record,
+    before: dict[str, object],
+    after: dict[str, object],
+) -> None:
+    """A record kept as 其他 (no USCC said its kind: an old registration number) takes the
+    kind its newly written USCC says, when the file has no kind column (the rule of
+    bot.domain.registers.uscc.MARKET_KINDS)."""
+    if "kind" in values or record.values.get("kind") != "other":
+        return
+    code = after["uscc"]
+    kind = kind_from_uscc(code) if isinstance(code, str) else None
+    if kind is not None:
+        before["kind"], after["kind"] = "other", kind
 
 
 def created_values(register: Register, values: Mapping[str, object]) -> Mapping[str, object]:

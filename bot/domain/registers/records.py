@@ -25,7 +25,16 @@ TAKEN_ELSEWHERE: Final = "key.taken_elsewhere"
 
 # The fields an import stores, by register (bot.domain.registers.columns' keys). Entities
 # split into the shared facts (table entities) and the unit's own view (unit_entities).
-ENTITY_FACTS: Final = ("uscc", "reg_no", "kind", "name", "legal_rep", "address", "status")
+ENTITY_FACTS: Final = (
+    "uscc",
+    "reg_no",
+    "authority",
+    "kind",
+    "name",
+    "legal_rep",
+    "address",
+    "status",
+)
 ENTITY_VIEW: Final = ("local_no", "contact_name", "phone", "industry", "area", "risk_class")
 STORED: Final[Mapping[Register, tuple[str, ...]]] = MappingProxyType(
     {
@@ -52,10 +61,12 @@ STORED: Final[Mapping[Register, tuple[str, ...]]] = MappingProxyType(
         ),
     }
 )
-# The key fields, strongest first (the name key comes after them).
+# The key fields, strongest first (the name key comes after them). An entity without a
+# USCC is found by its old registration number (15 or 13 digits, or a written form, as
+# other systems' exports carry it), then by the unit's own number.
 IDENTIFIERS: Final[Mapping[Register, tuple[str, ...]]] = MappingProxyType(
     {
-        Register.ENTITIES: ("uscc", "local_no"),
+        Register.ENTITIES: ("uscc", "reg_no", "local_no"),
         Register.INSPECTORS: ("cert_no", "local_no"),
         Register.MATTERS: ("code",),
     }

@@ -13,8 +13,20 @@ The result carries reason codes, never sentences: ``bot.domain.reasons`` turns t
 words in the reader's language. Errors make a code unusable; warnings are facts a person
 should see but that real registries hold (a failing organisation-code check character at
 position 17 is the common one: codes issued to individual businesses were never checked).
-A 15-digit value is the business registration number (注册号) that preceded the USCC; it is
-recognised as such, as a warning, so a directory that still carries it can be imported.
+Directories exported by other systems (provincial platforms, the national credit-publicity
+system) put the old business registration number (注册号) in the same column as the USCC
+(注册号/统一社会信用代码). The value decides what it is (``check_uscc``):
+
+- 18 characters: a USCC, checked as above (a malformed one is an error);
+- 15 digits: a registration number of GS 15-2006 (6 digits of the registering authority, 8
+  of sequence, 1 check digit by ISO 7064 MOD 11,10: ``gs15_check_digit``). A failing check
+  digit is still only a warning: many numbers issued before 2007 predate the rule;
+- 13 digits: the registration number offices issued before GS 15-2006;
+- the older written forms (企独苏锡总字第001234号, 工商企合字第000123号): some Chinese
+  characters, then 字 and/or 第, then 3 to 12 digits or letters, an optional 号 and an
+  optional note in parentheses;
+
+each of them kept as the registration number with a warning. Anything else is an error.
 """
 
 from __future__ import annotations
@@ -100,11 +112,24 @@ REGION_UNKNOWN: Final = "uscc.region_unknown"
 CHECK_DIGIT: Final = "uscc.check_digit"
 ORG_CODE_CHECK: Final = "uscc.org_code_check"
 OLD_REGNO: Final = "uscc.old_regno"
+OLD_REGNO_CHECK: Final = "uscc.old_regno_check"
+OLD_REGNO_13: Final = "uscc.old_regno_13"
+OLD_REGNO_WRITTEN: Final = "uscc.old_regno_written"
 
 # Spaces and dashes people type inside a code to group its characters; removed before
 # checking, never reported.
 _SEPARATORS: Final = re.compile(r"[\s\-_.·]+")
-_OLD_REGNO: Final = re.compile(r"\d{15}")
+# The old registration numbers (see the module docstring), compiled once: these run for
+# every cell of such a column that is not a clean USCC.
+# ASCII digits only: \d would take other scripts' digits, which NFKC leaves as they are.
+_DIGITS_15_OR_13: Final = re.compile(r"[0-9]{15}|[0-9]{13}")
+_WRITTEN_REGNO: Final = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff]{1,12}(?:字第|字|第)[0-9A-Z]{3,12}号?(?:\([^()]{1,8}\))?"
+)
+# ISO 7064 MOD 11,10: the running value P after each digit, by (P, digit); P starts at 10.
+_MOD_11_10: Final = tuple(
+    tuple(((p + d) % 10 or 10) * 2 % 11 for d in range(10)) for p in range(11)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +137,11 @@ class UsccCheck:
     """What ``check_uscc`` found.
 
     ``value`` is the normalised text (NFKC, upper case, separators removed), whatever its
-    validity, so a message can quote it. ``old_regno`` is true when ``value`` is a 15-digit
+    validity, so a message can quote it. ``old_regno`` is true when ``value`` is an old
     business registration number rather than a USCC (then ``errors`` is empty and
-    ``warnings`` holds ``uscc.old_regno``). ``params`` holds the values the reason
-    sentences interpolate (for example ``chars`` for a charset error).
+    ``warnings`` says which kind: ``uscc.old_regno`` and its siblings). ``params`` holds
+    the values the reason sentences interpolate (for example ``chars`` for a charset
+    error).
     """
 
     value: str
@@ -158,16 +184,38 @@ def org_code_check_character(body8: str) -> str:
     return "X" if c9 == 10 else "0" if c9 == 11 else str(c9)
 
 
+def gs15_check_digit(first14: str) -> str:
+    """The check digit of a 15-digit registration number (GS 15-2006 appendix A: ISO 7064
+    MOD 11,10 hybrid). P starts at 10; for each of the 14 digits d, S = (P + d) mod 10
+    (0 counts as 10) and P = 2S mod 11; the check digit c makes (P + c) mod 10 = 1."""
+    p = 10
+    for ch in first14:
+        p = _MOD_11_10[p][ord(ch) - 48]
+    return str((11 - p) % 10)
+
+
+def old_regno_reason(value: str) -> str | None:
+    """The warning for a normalised value that is an old registration number (15 digits,
+    13 digits or a written form), or None when it is not one."""
+    if _DIGITS_15_OR_13.fullmatch(value):
+        if len(value) == 13:
+            return OLD_REGNO_13
+        return OLD_REGNO if gs15_check_digit(value[:14]) == value[14] else OLD_REGNO_CHECK
+    if _WRITTEN_REGNO.fullmatch(value):
+        return OLD_REGNO_WRITTEN
+    return None
+
+
 def check_uscc(raw: str) -> UsccCheck:
-    """Check one USCC (or recognise a 15-digit old registration number).
+    """Check one USCC, or recognise an old registration number (see the module docstring).
 
     Length and charset errors stop the check (nothing further is meaningful); the
     department/category, region and check-character tests are all reported together so a
     person sees every problem at once.
     """
     value = normalise_uscc(raw)
-    if _OLD_REGNO.fullmatch(value):
-        return UsccCheck(value=value, warnings=(OLD_REGNO,), old_regno=True)
+    if (old := old_regno_reason(value)) is not None:
+        return UsccCheck(value=value, warnings=(old,), old_regno=True)
     if len(value) != 18:
         return UsccCheck(
             value=value, errors=(LENGTH,), params=MappingProxyType({"length": str(len(value))})
@@ -228,6 +276,23 @@ def is_clean(code: str) -> bool:
         return False
     org = sum(map(mul, raw[8:16].translate(_ORG_VALUE_BYTES), _ORG_WEIGHTS))
     return _ORG_CHECK_BY_REMAINDER[org % 11] == code[16]
+
+
+# The kind of entity a USCC names, by its first two characters (registration department and
+# institution category, appendix A): only 工商 (market supervision) registers market
+# entities, and its three categories are the directory's three market kinds. Every other
+# department and category (机关, 事业单位, 社会团体, 宗教活动场所, 村级集体经济组织, ...) says
+# nothing the kinds can hold: an import stores such a record, and one with no USCC at all,
+# as 其他 (other) unless the file has a kind column. docs/architecture.md §6 states the rule.
+MARKET_KINDS: Final = MappingProxyType(
+    {"91": "enterprise", "92": "individual", "93": "cooperative"}
+)
+
+
+def entity_kind(code: str | None) -> str | None:
+    """The directory kind a USCC's department and category say (9-1 enterprise, 9-2
+    individual business, 9-3 farmers' cooperative), else None."""
+    return MARKET_KINDS.get((code or "")[:2])
 
 
 def registry_category(code: str) -> tuple[str, str] | None:

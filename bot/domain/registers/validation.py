@@ -98,6 +98,7 @@ CERT_EXPIRED: Final = "inspector.cert_expired"
 CERT_EXPIRING: Final = "inspector.cert_expiring"
 NO_CERT: Final = "inspector.no_cert"
 DUP_USCC: Final = "dup.uscc"
+DUP_REG_NO: Final = "dup.reg_no"
 DUP_LOCAL_NO: Final = "dup.local_no"
 DUP_CERT_NO: Final = "dup.cert_no"
 DUP_CODE: Final = "dup.code"
@@ -155,14 +156,10 @@ class RowContext:
 
 # --- validating a row -----------------------------------------------------------------------
 
-_KIND_OF_CATEGORY: Final = MappingProxyType(
-    {"91": "enterprise", "92": "individual", "93": "cooperative"}
-)
-
-
-def kind_from_uscc(code: str | None) -> str | None:
-    """An entity's kind as its USCC category says (工商 91/92/93), else None."""
-    return _KIND_OF_CATEGORY.get((code or "")[:2])
+_KIND_OF_CATEGORY: Final = uscc.MARKET_KINDS
+# An entity's kind as its USCC's department and category say (uscc.MARKET_KINDS: 9-1
+# enterprise, 9-2 individual business, 9-3 farmers' cooperative), else None.
+kind_from_uscc: Final = uscc.entity_kind
 
 
 def validate_row(
@@ -235,11 +232,34 @@ def _validated(plan: tuple[Field, ...], raw: Mapping[str, CellValue]) -> RowResu
             value = values[key] = out
         if required and value is None and not _has_error(errors, key):
             errors.append(Problem(key, cell, REQUIRED))
+    regno = values.get("reg_no")
+    if isinstance(regno, str) and (regno in _NO_REG_NO or len(regno) == 18):
+        _settle_reg_no(values, regno, errors)
     if old_regno is not None and values.get("reg_no") is None:
         # A registration number in the USCC column ("统一社会信用代码（注册号）"): keep
         # it as the registration number unless the row has its own.
         values["reg_no"] = old_regno
     return RowResult(values, errors, warnings)
+
+
+# What exports write in a registration-number cell for "none": no number, so never a key
+# two rows could share (code_text's form: upper case, no spaces).
+_NO_REG_NO: Final = frozenset(
+    {"无", "暂无", "没有", "空", "未知", "不详", "/", "\\", "-", "--", "—", "——", "0"}
+    | {"NULL", "NONE", "N/A", "NA"}
+)
+
+
+def _settle_reg_no(values: dict[str, object], regno: str, errors: list[Problem]) -> None:
+    """The registration-number column as other systems fill it: a "none" is blank, and a
+    valid USCC there (exports since 三证合一 put it under 注册号) is the row's USCC when
+    the row has none."""
+    if regno in _NO_REG_NO:
+        values["reg_no"] = None
+    elif (
+        values.get("uscc") is None and not _has_error(errors, "uscc") and uscc.check_uscc(regno).ok
+    ):
+        values["uscc"], values["reg_no"] = regno, None
 
 
 def _reported(
@@ -342,7 +362,11 @@ def fold(value: object) -> str:
 
 _IDENTIFIERS: Final[Mapping[str, tuple[tuple[str, str], ...]]] = MappingProxyType(
     {
-        Register.ENTITIES: (("uscc", DUP_USCC), ("local_no", DUP_LOCAL_NO)),
+        Register.ENTITIES: (
+            ("uscc", DUP_USCC),
+            ("reg_no", DUP_REG_NO),
+            ("local_no", DUP_LOCAL_NO),
+        ),
         Register.INSPECTORS: (("cert_no", DUP_CERT_NO), ("local_no", DUP_LOCAL_NO)),
         Register.MATTERS: (("code", DUP_CODE),),
     }
@@ -355,10 +379,11 @@ def find_duplicates(
     """Rows of one file that would land on the same record (docs/architecture.md §6, keys).
 
     ``rows`` are (Excel row number, validated values). Each identifier a row carries
-    (USCC, local number, certificate number, matter code) must be unique in the file; a
-    row with none of them is identified by (kind, name, address) for entities and by name
-    for inspectors and matters. Every row of a duplicate group gets an error naming the
-    others, because which of them is right is for a person to say.
+    (USCC, registration number, local number, certificate number, matter code) must be
+    unique in the file; a row with none of them is identified by (kind, name, address)
+    for entities and by name for inspectors and matters. Every row of a duplicate group
+    gets an error naming the others, because which of them is right is for a person to
+    say.
     """
     spec = spec_of(register)
     identifiers = _IDENTIFIERS[spec.register]

@@ -23,6 +23,7 @@ from bot.domain.cells import CellValue
 from bot.domain.registers import cells as register_cells
 from bot.domain.registers.diff import (
     BRIEF_FIELDS,
+    IDENTIFIERS,
     STORED,
     Change,
     Diff,
@@ -39,6 +40,7 @@ from bot.domain.registers.validation import (
     Problem,
     Register,
     RowContext,
+    RowResult,
     find_duplicates,
     spec_of,
     validate_rows,
@@ -159,7 +161,9 @@ class Preparer:
     ``sieve``: made once the file's fields are known; the rows it finds unchanged keep
     only their keys (a re-import need not hold 100k rows). ``pack``: every row's values
     are packed as they are validated (a preview kept for later: ``Prepared.packed``).
-    ``settle``: called after each batch (storage.bulk.gc_settling's).
+    ``settle``: called after each batch (storage.bulk.gc_settling's). ``identified``:
+    whether some entity row has an identifier (a USCC, a registration number or a local
+    number: a value, or an error in one such cell), else the import is refused.
     """
 
     def __init__(
@@ -190,6 +194,8 @@ class Preparer:
         self._fields: tuple[str, ...] = ()
         self._read: ReadResult | None = None
         self.rows_seen = 0
+        self._identifiers = IDENTIFIERS[register] if register is Register.ENTITIES else ()
+        self.identified = not self._identifiers
 
     def start(self, read: ReadResult) -> None:
         self._read = read
@@ -219,6 +225,7 @@ class Preparer:
         kept: list[ReadRow] = []
         results = validate_rows(self.register, [r.cells for r in batch], self._ctx)
         self.rows_seen += len(batch)
+        self._note_identified(results)
         for row, result in zip(batch, results, strict=True):
             values = result.values
             if result.errors or result.warnings:
@@ -256,6 +263,11 @@ class Preparer:
         self._settle()
         return kept
 
+    def _note_identified(self, results: list[RowResult]) -> None:
+        """Until one row has an identifier: whether one of these has."""
+        if not self.identified:
+            self.identified = any(_identified(self._identifiers, r) for r in results)
+
     def finish(self) -> Prepared:
         self._reader_problems()
         entries, self._rows = self._rows, []
@@ -268,6 +280,14 @@ class Preparer:
         rows = [ImportRow(r, v, r in blocked, same) for r, v, same in pairs]
         packed = self.packer.finish(blocked) if self.packer is not None else None
         return Prepared(rows, self.findings, packed)
+
+
+def _identified(identifiers: tuple[str, ...], result: RowResult) -> bool:
+    """The row has one of the identifiers, or an error in one (the report says which)."""
+    values = result.values
+    return any(values.get(k) for k in identifiers) or any(
+        p.field in identifiers for p in result.errors
+    )
 
 
 def _as_dict(

@@ -62,6 +62,10 @@ from storage.xlsx_write import ReportHeadings, error_report
 
 PREVIEW_HOURS: Final = 24
 NO_ROWS: Final = "file.no_rows"
+# An entity file in which no row has a USCC, a registration number or a local number:
+# its records would be keyed by their names alone, and a later import could not tell
+# them apart (docs/architecture.md §6).
+NO_IDENTIFIER: Final = "file.no_identifier"
 
 # The speed-ups that pay for themselves (bench/bench_import.py measures each by switching
 # it off with --without; bench/README.md has the figures). False: the plain way.
@@ -222,6 +226,8 @@ def _check(
             raise UnusableUpload(exc.reason, dict(exc.params)) from None
         if not preparer.rows_seen:
             raise UnusableUpload(NO_ROWS, {"sheet": read.sheet, "row": str(read.header_row)})
+        if not preparer.identified:
+            raise UnusableUpload(NO_IDENTIFIER, {"sheet": read.sheet})
         prepared = preparer.finish()
         directory = directories.taken()
         settle()
