@@ -28,13 +28,11 @@ from bot.demo_city import (
     prepare_city,
     tax_directory,
 )
-from bot.domain.draws.algorithm import PURPOSE_TARGETS
 from bot.i18n import translator
 from bot.offline import OfflineBot, Person
-from bot.services.draws import drawing as draws
-from bot.services.draws import plans
 from bot.services.people import membership
 from bot.services.people.notices import NoticeContext
+from bot.services.reminders.revisions import due_revision_reminders
 from storage.db import Database
 
 # A stand-in for the unit's rules document (实施细则), as a liaison would send it.
@@ -170,7 +168,8 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
 
         await _documents_and_december(bot, out)
         await _second_unit_joins(bot, out)
-        await _joint_task_drawn_and_answered(bot, database, out)
+        await _joint_task_drawn_and_answered(bot, out)
+        await _december_reminder(bot, database, out)
     finally:
         await bot.stop()
 
@@ -219,66 +218,67 @@ async def _second_unit_joins(bot: OfflineBot, out: TextIO) -> None:
     await _upload(bot, TAX_LIAISON, "检查对象名录.xlsx", tax_directory(), "检查对象名录库")
 
 
-# The joint task the office draws in the demo (the matters of demo_city.DEMO_MATTERS).
+# The joint task the lead unit's liaison plans and draws in the chat (the matters of
+# demo_city.DEMO_MATTERS).
 JOINT_TASK_NAME = "食品经营与发票使用联合抽查"
 RECUSAL_REASON = "本人配偶在被抽中的企业任财务负责人"
 
 
-def _desk_draw(bot: OfflineBot, database: Database, out: TextIO) -> draws.DrawResult:
-    """The office at its desk: the joint task of both demo units is added and drawn by the
-    services ``dsr task add`` and ``dsr draw run`` call (the notices wait in the outbox).
-    Returns the inspectors draw. A chat draw can take this function's place."""
-    now = bot.clock() if bot.clock is not None else datetime.now(UTC)
-    today = now.astimezone(bot.settings.tz).date()
-    start = today + timedelta(days=14)
-    code = f"WG-{start.year}-LH01"
-    spec = plans.TaskSpec(
-        code=code,
-        name=JOINT_TASK_NAME,
-        unit_code="SCJG",
-        matter_codes=("SC-01",),
-        partner_codes=("SW",),
-        sampling=plans.parse_sampling("2"),
-        window_start=start,
-        window_end=start + timedelta(days=10),
-        team_size=2,
-        targets_per_team=2,
-    )
-    out.write("\n")
-    if not any(p.year == start.year for p in plans.list_plans(database, "SCJG")):
-        title = f"舞钢市市场监督管理局{start.year}年度双随机抽查计划"
-        plans.create_plan(database, None, "SCJG", start.year, title)
-        out.write(f"🖥 dsr plan add --unit SCJG --year {start.year} --title {title}\n")
-    task = plans.create_task(database, None, spec, today)
-    out.write(f"🖥 dsr task add --code {code} --unit SCJG --partners SW --matters SC-01 …\n")
-    out.write(f"   {task.code} {task.name}（{'、'.join(task.unit_codes)}）\n")
-    notices = NoticeContext(now, bot.settings, bot.settings.default_locale)
-    found: list[draws.DrawResult] = []
-    for run in (draws.run_targets_draw, draws.run_inspectors_draw):
-        found.append(run(database, None, code, now=now, tz=bot.settings.tz, notices=notices))
-    out.write(f"🖥 dsr draw run {code}\n")
-    names = draws.draw_names(database, code)
-    for result in found:
-        what = "检查对象" if result.purpose == PURPOSE_TARGETS else "执法检查人员"
-        for team in result.teams:
-            drawn = "、".join(f"{names.get(k, '')}（{k}）" for k in team.members or team.targets)
-            out.write(f"   抽取记录 {result.id}（{what}）第{team.team}组：{drawn}\n")
-    return found[-1]
+async def _task_planned_in_the_chat(bot: OfflineBot, out: TextIO) -> None:
+    """The lead unit's liaison plans the joint task step by step (/newtask)."""
+    first, last = _days_ahead(bot, 14), _days_ahead(bot, 24)
+    await bot.say(LIAISON, "/newtask")
+    await bot.press_label(LIAISON, "SC-01")
+    await bot.press_label(LIAISON, "完成")
+    await bot.press_label(LIAISON, "SW")  # the tax bureau joins: a joint task
+    await bot.press_label(LIAISON, "完成")
+    await bot.press_label(LIAISON, "不筛选")
+    await bot.say(LIAISON, "1")  # one company, typed
+    await bot.press_label(LIAISON, "2")  # two inspectors, one of each unit
+    await bot.say(LIAISON, f"{first.month}.{first.day}-{last.month}.{last.day}")
+    await bot.say(LIAISON, JOINT_TASK_NAME)
+    await bot.press_label(LIAISON, "创建")
 
 
-async def _joint_task_drawn_and_answered(bot: OfflineBot, database: Database, out: TextIO) -> None:
+async def _joint_task_drawn_and_answered(bot: OfflineBot, out: TextIO) -> None:
     _title(
         out,
-        "12. 办公室抽取联合检查任务，检查人员确认或申请回避 / a joint task is drawn; inspectors answer",
+        "12. 联络员在聊天中创建并抽取联合检查任务，检查人员确认或申请回避 / a joint task is "
+        "planned and drawn in the chat; inspectors answer",
     )
-    result = await asyncio.to_thread(_desk_draw, bot, database, out)
-    await bot.deliver()  # the assignment notices and the units' summaries
-    leader, member = (INSPECTOR_PEOPLE[cert] for cert in result.teams[0].members[:2])
+    await _task_planned_in_the_chat(bot, out)
+    await bot.say(LIAISON, "/tasks")
+    await bot.press_label(LIAISON, JOINT_TASK_NAME)
+    await bot.press_label(LIAISON, "抽取")  # the pools, with their digests
+    calls = await bot.press_label(LIAISON, "确认抽取")
+    calls += await bot.deliver()  # the assignment notices and the units' summaries
+    drawn = [
+        person
+        for person in INSPECTOR_PEOPLE.values()
+        if any(c.chat_id == person.telegram_id and "【检查任务】" in (c.text or "") for c in calls)
+    ]
+    leader, member = drawn[:2]
     await bot.press_label(leader, "确认收到")
     await bot.press_label(member, "申请回避")
     await bot.say(member, RECUSAL_REASON)
     await bot.press_label(LIAISON, "批准")  # the lead unit's liaison decides
     await bot.say(leader, "/mytasks")
+
+
+async def _december_reminder(bot: OfflineBot, database: Database, out: TextIO) -> None:
+    _title(
+        out,
+        "13. 十二月修订提醒 / the December reminder reaches a unit that has not filed",
+    )
+    settings = bot.settings
+    now = bot.clock() if bot.clock is not None else datetime.now(UTC)
+    notices = NoticeContext(now, settings, settings.default_locale)
+    # What the reminders' job finds at its next run (every few minutes, and at start).
+    await asyncio.to_thread(due_revision_reminders, database, notices, settings)
+    await bot.deliver()
+    await bot.say(OFFICE, "/reminders")
+    await bot.say(TAX_LIAISON, "/filing")
+    await bot.press_label(TAX_LIAISON, "确认备案")
 
 
 async def _join(bot: OfflineBot, calls: list) -> None:  # type: ignore[type-arg]

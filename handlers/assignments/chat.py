@@ -15,6 +15,7 @@ from telegram.ext import Application, CommandHandler, ConversationHandler, Messa
 from telegram.warnings import PTBUserWarning
 
 from bot.services.draws import assignments, recusals
+from bot.services.draws import views as draw_views
 from bot.services.errors import ServiceError
 from bot.services.people.notices import NoticeContext
 from handlers import callbacks
@@ -90,9 +91,10 @@ async def approve(update: Update, context: DsrContext) -> None:
         tz=context.settings.tz,
         notices=_notices(context),
     )
+    names = await call(draw_views.draw_names, context.db, result.task_code)
     await answer(update, context)
     await edit(update, None)
-    await reply(update, views.approved(context.t, result))
+    await reply(update, views.approved(context.t, result, names))
 
 
 # --- asking for recusal -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ and addresses go out as they are, no HTML to escape."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -114,13 +114,19 @@ def recusal_kept(t: Translator) -> str:
     return t._("No recusal was requested; the assignment stands.")
 
 
-def approved(t: Translator, result: DrawResult) -> str:
+def approved(t: Translator, result: DrawResult, names: Mapping[str, str]) -> str:
+    """``names``: certificate number -> name, so the decider reads people, not codes."""
+
+    def who(cert: str | None) -> str:
+        name = names.get(cert or "")
+        return t._("{name} ({code})", name=name, code=cert) if name else str(cert)
+
     return t._(
         "Recusal approved. Draw {id}: {replacement} replaces {replaced} on team {team} of"
         " task {code}; the team, the liaisons and both inspectors are told.",
         id=result.id,
-        replacement=result.replacement,
-        replaced=result.replaced,
+        replacement=who(result.replacement),
+        replaced=who(result.replaced),
         team=result.teams[0].team,
         code=result.task_code,
     )

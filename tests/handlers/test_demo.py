@@ -37,6 +37,9 @@ def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
         "已通知本单位联络员",  # the liaison is told of the trip (through the outbox)
         "SCJG 李强 — 出差",  # and sees who is away on a day of it
         "退出群聊",
+        "检查对象抽取名单池已固定",  # the lead liaison sees the pools before the seed
+        "两库十二月修订尚未备案",  # the December reminder reaches the unit that has not filed
+        "已备案：国家税务总局舞钢市税务局",  # which files then
     ):
         assert line in transcript, line
     assert "Sorry, something went wrong" not in transcript and "抱歉" not in transcript
@@ -55,9 +58,9 @@ def test_the_demo_city_draws_a_joint_task_that_verifies(
     transcript = out.getvalue()
     joint = transcript.split("══ 12.", 1)[1]
     for line in (
-        "【检查任务】WG-",  # the assignment notices
+        "【检查任务】SCJG-2026-001",  # the assignment notices (the task planned in the chat)
         "部门联合抽查：舞钢市市场监督管理局和国家税务总局舞钢市税务局",
-        "已确认收到：任务 WG-",  # one acknowledges from the notice's button
+        "已确认收到：任务 SCJG-",  # one acknowledges from the notice's button
         "的回避申请已提交",
         RECUSAL_REASON,  # the lead unit's liaison reads the reason
         "回避申请已批准",
