@@ -10,7 +10,9 @@ press is authorised again by the import services (a liaison only their own unit'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -196,14 +198,26 @@ class Upload:
 
 
 class Progress:
-    """Rows checked so far, written by the worker thread and shown by the event loop."""
+    """Rows checked so far: reported by the thread that waits for the child process, shown
+    by the event loop, which each report wakes."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.rows = 0
         self.total: int | None = None
+        self._loop = loop
+        self._reported = asyncio.Event()
 
     def __call__(self, rows: int, total: int | None) -> None:
+        """In the worker thread."""
         self.rows, self.total = rows, total
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the bot is stopping
+            self._loop.call_soon_threadsafe(self._reported.set)
+
+    async def next(self, timeout: float | None = None) -> None:
+        """Until the next report, or ``timeout`` seconds (None: no limit)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._reported.wait(), timeout)
+        self._reported.clear()
 
 
 async def check_upload(context: DsrContext, upload: Upload) -> None:
@@ -214,8 +228,9 @@ async def check_upload(context: DsrContext, upload: Upload) -> None:
     data = await _download(context, upload, status)
     if data is None:
         return
-    progress = Progress()
-    shown = asyncio.create_task(_show_progress(status, upload, progress))
+    progress = Progress(asyncio.get_running_loop())
+    clock = context.bot_data.monotonic
+    shown = asyncio.create_task(_show_progress(status, upload, progress, clock))
     try:
         found = await call(_preview, context, upload, data, progress)
     except imports.UnusableUpload as exc:
@@ -225,7 +240,10 @@ async def check_upload(context: DsrContext, upload: Upload) -> None:
         await _say(status, t._(exc.message, **exc.params))
         return
     finally:
+        # Stopped before the last word, so that no progress edit comes after it.
         shown.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await shown
     text, markup = views.preview(t, found, context.settings.tz)
     await _say(status, text, markup=markup, html_mode=True)
     if found.report is not None:
@@ -254,7 +272,7 @@ def _preview(
         locale=upload.t.locale,
     )
     limits = uploads.ReaderLimits.from_settings(settings)
-    return uploads.preview_isolated(context.db, request, data, limits)
+    return uploads.preview_isolated(context.db, request, data, limits, progress)
 
 
 async def _download(context: DsrContext, upload: Upload, status: Message) -> bytes | None:
@@ -272,16 +290,25 @@ async def _download(context: DsrContext, upload: Upload, status: Message) -> byt
         raise
 
 
-async def _show_progress(status: Message, upload: Upload, progress: Progress) -> None:
-    """Edit the status message while the file is checked: at most every few seconds, and
-    never to the text it already shows (Telegram refuses an edit that changes nothing)."""
-    shown = status.text or ""
+async def _show_progress(
+    status: Message, upload: Upload, progress: Progress, clock: Callable[[], float]
+) -> None:
+    """Edit the status message as the child reports rows read: at most every
+    PROGRESS_SECONDS by ``clock``, to the latest count, and never to the text it already
+    shows (Telegram refuses an edit that changes nothing). A report that comes too soon is
+    shown when the pause is over, unless a later one has come by then."""
+    shown, last = status.text or "", clock()
     while True:
-        await asyncio.sleep(PROGRESS_SECONDS)
         text = views.progress(upload.t, upload.file_name, progress.rows, progress.total)
-        if text != shown:
-            await _say(status, text)
-            shown = text
+        if text == shown:
+            await progress.next()
+            continue
+        pause = PROGRESS_SECONDS - (clock() - last)
+        if pause > 0:
+            await progress.next(pause)
+            continue
+        await _say(status, text)
+        shown, last = text, clock()
 
 
 async def _say(status: Message, text: str, *, markup: Any = None, html_mode: bool = False) -> None:

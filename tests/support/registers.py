@@ -16,7 +16,9 @@ from bot.services.people.profiles import Profile, load_profile
 from bot.services.registers import imports
 from storage.db import Database
 from storage.models import RecordChange, User
+from storage.xlsx_read import column_letter
 from tests.conftest import TZ
+from tests.support import hostile_files
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 # The office's day at NOW (services take it from the caller, as from DSR_TIMEZONE).
@@ -64,6 +66,22 @@ def entity_rows(count: int, start: int = 0) -> list[list[object]]:
 
 def entities_book(count: int, start: int = 0) -> bytes:
     return book([ENTITY_HEADER, *entity_rows(count, start)])
+
+
+def large_entities_book(count: int) -> bytes:
+    """``entities_book(count)`` written as raw sheet XML (inline strings): 100,000 rows in
+    about a second, where openpyxl takes ten. The values need no escaping."""
+
+    def cells(number: int, values: Sequence[object]) -> str:
+        return "".join(
+            f'<c r="{column_letter(i)}{number}" t="inlineStr"><is><t>{v}</t></is></c>'
+            for i, v in enumerate(values)
+        )
+
+    rows = [ENTITY_HEADER, *entity_rows(count)]
+    body = "".join(f'<row r="{n}">{cells(n, r)}</row>' for n, r in enumerate(rows, 1))
+    last = f"{column_letter(len(ENTITY_HEADER) - 1)}{len(rows)}"
+    return hostile_files.xlsx(hostile_files.sheet_xml(body.encode(), f"A1:{last}"))
 
 
 def setup_units(database: Database, *codes: str) -> None:
