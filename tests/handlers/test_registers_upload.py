@@ -16,7 +16,6 @@ from bot.offline import OfflineBot, Person
 from bot.services.people import membership
 from bot.services.registers import uploads
 from handlers import callbacks
-from handlers.registers.chat import PROGRESS_SECONDS
 from storage.db import Database
 from storage.isolation import _context as isolation_context
 from tests.handlers.test_access import _press_forged
@@ -183,7 +182,9 @@ async def test_others_are_answered_while_a_large_file_is_checked(
     5,000 rows — is still working. No sleeping, no timing."""
     _city(db)
     assert bot.app is not None
-    clock = SteppedClock(step=PROGRESS_SECONDS + 0.5)
+    pacing = bot.app.bot_data.settings.progress_seconds
+    assert pacing == 3.0
+    clock = SteppedClock(step=pacing + 0.5)
     bot.app.bot_data.monotonic = clock
     release = isolation_context().Event()
     reading = threading.Event()

@@ -6,6 +6,7 @@ import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from sqlalchemy import select, text
@@ -68,20 +69,25 @@ def entities_book(count: int, start: int = 0) -> bytes:
     return book([ENTITY_HEADER, *entity_rows(count, start)])
 
 
-def large_entities_book(count: int) -> bytes:
-    """``entities_book(count)`` written as raw sheet XML (inline strings): 100,000 rows in
-    about a second, where openpyxl takes ten. The values need no escaping."""
+def large_book(rows: Sequence[Sequence[object]]) -> bytes:
+    """``book(rows)`` written as raw sheet XML with inline strings (every value a text):
+    100,000 rows in a couple of seconds, where openpyxl takes ten."""
 
     def cells(number: int, values: Sequence[object]) -> str:
         return "".join(
-            f'<c r="{column_letter(i)}{number}" t="inlineStr"><is><t>{v}</t></is></c>'
+            f'<c r="{column_letter(i)}{number}" t="inlineStr"><is><t>{escape(str(v))}</t></is></c>'
             for i, v in enumerate(values)
         )
 
-    rows = [ENTITY_HEADER, *entity_rows(count)]
     body = "".join(f'<row r="{n}">{cells(n, r)}</row>' for n, r in enumerate(rows, 1))
-    last = f"{column_letter(len(ENTITY_HEADER) - 1)}{len(rows)}"
+    width = max(len(r) for r in rows)
+    last = f"{column_letter(width - 1)}{len(rows)}"
     return hostile_files.xlsx(hostile_files.sheet_xml(body.encode(), f"A1:{last}"))
+
+
+def large_entities_book(count: int) -> bytes:
+    """``entities_book(count)``, written fast (large_book)."""
+    return large_book([ENTITY_HEADER, *entity_rows(count)])
 
 
 def setup_units(database: Database, *codes: str) -> None:
