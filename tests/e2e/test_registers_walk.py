@@ -26,6 +26,7 @@ from sqlalchemy import select
 from bot.fakeapi import FakeBotApi, RecordedCall
 from bot.services.draws import plans
 from bot.services.people import membership
+from handlers.callbacks import IMPORT_APPLY, IMPORT_APPLY_VALID, IMPORT_DISCARD
 from storage.db import Database
 from storage.models import Inspector, User
 from tests.conftest import TZ
@@ -49,6 +50,7 @@ INSPECTOR = 7804  # 李强 of SCJG
 ROWS = 20_000  # four batches of the reader: four reports of rows read
 BAD = "91410481MA00000XXX"  # a malformed USCC, in the file's 4th row
 TASK = "WG-E2E-1"
+SCJG_WORDS = ("李强", "舞钢市测试", "市场监管局")  # its inspector, its entities, its name
 ENV = {
     "DSR_QUIET_START": "00:00",  # notices go out at once
     "DSR_QUIET_END": "00:00",
@@ -218,10 +220,9 @@ async def test_a_liaison_an_inspector_and_the_office_walk_through_the_registers(
         assert count(db, "unit_entities") == 0
 
         # The other unit's liaison cannot apply or discard it, whatever they forge.
-        _, apply_valid = walk.button(LIAISON, "仅导入无误的行")
-        _, discard = walk.button(LIAISON, "放弃")
-        for data in (apply_valid, discard):
-            assert "只能管理本单位" in await walk.forge(OTHER, data)
+        import_id = int(walk.button(LIAISON, "仅导入无误的行")[1].rsplit(":", 1)[1])
+        for button in (IMPORT_APPLY, IMPORT_APPLY_VALID, IMPORT_DISCARD):
+            assert "只能管理本单位" in await walk.forge(OTHER, button.data(import_id))
         assert count(db, "unit_entities") == 0
 
         # --- corrected, uploaded again, applied --------------------------------------
@@ -262,8 +263,7 @@ async def test_a_liaison_an_inspector_and_the_office_walk_through_the_registers(
         shown = await walk.say(LIAISON, "/filing", "名录库的变化")
         assert f"检查对象：新增 {ROWS}" in (shown.text or "")
         _, confirm = walk.button(LIAISON, "确认备案")
-        refused = await walk.forge(OTHER, confirm)
-        assert refused and "已备案" not in refused
+        assert "只有联席会议办公室" in await walk.forge(OTHER, confirm)
         assert count(db, "revision_filings") == 0
         since = fake.mark()
         await walk.press(LIAISON, "确认备案", "已备案：市场监管局")
@@ -275,3 +275,8 @@ async def test_a_liaison_an_inspector_and_the_office_walk_through_the_registers(
 
     db.dispose()
     assert fake.violations == []
+    # Nothing of SCJG's ever reached the other unit's liaison: no file, no name, no row.
+    theirs = [c for c in fake.calls if c.chat_id == OTHER and c.ok]
+    assert not [c for c in theirs if c.method == "sendDocument"]
+    leaked = [c.text for c in theirs if any(w in (c.text or "") for w in SCJG_WORDS)]
+    assert leaked == []
