@@ -12,10 +12,12 @@ import pytest
 from telegram import Update
 
 from bot.fakeapi import RecordedCall
+from bot.i18n import translator
 from bot.offline import OfflineBot, Person
 from bot.services.people import membership
 from bot.services.registers import uploads
 from handlers import callbacks
+from handlers.registers import chat
 from storage.db import Database
 from storage.isolation import _context as isolation_context
 from tests.handlers.test_access import _press_forged
@@ -243,6 +245,62 @@ async def test_others_are_answered_while_a_large_file_is_checked(
     assert shown[0] == 5_000 and shown == sorted(set(shown))  # rising, never twice
     assert len(shown) - 1 <= 19 // 3, shown
     assert "新增：100000" in final, final
+
+
+class _Status:
+    """The status message, recording its edits."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.edits: list[str] = []
+        self.edited = asyncio.Event()
+
+    async def edit_text(self, text: str, **_: Any) -> None:
+        self.text = text
+        self.edits.append(text)
+        self.edited.set()
+
+
+async def test_progress_waits_out_its_pause_and_never_repeats_a_text() -> None:
+    """The pacing on its own, on a clock the test moves: a report within the pause is not
+    shown, a report that would show the same text is not shown, and the check's end stops
+    it at once (whatever pause it was waiting out)."""
+    now = 0.0
+    read = asyncio.Event()  # set each time the pacing reads its clock
+
+    def clock() -> float:
+        read.set()
+        return now
+
+    async def report(rows: int) -> None:
+        """A report of rows read of 20,000, and the pacing's look at its clock for it."""
+        read.clear()
+        progress(rows, 20_000)
+        await asyncio.wait_for(read.wait(), 10)
+
+    status = _Status("正在读取 a.xlsx……")
+    t = translator("zh_Hans")
+    upload = chat.Upload(1, "file", "a.xlsx", "SCJG", "entities", "update", None, t)  # type: ignore[arg-type]
+    progress = chat.Progress(asyncio.get_running_loop())
+    pacing = chat.Pacing(3.0, clock)
+    shower = asyncio.create_task(chat._show_progress(status, upload, progress, pacing))  # type: ignore[arg-type]
+    await asyncio.wait_for(read.wait(), 10)  # its pause counts from 0
+    await report(5_000)  # within the pause: not shown
+    assert status.edits == []
+    now = 3.0
+    await report(5_000)
+    await asyncio.wait_for(status.edited.wait(), 10)
+    now = 10.0
+    progress(5_000, 20_000)  # the text it shows
+    await report(10_000)
+    now = 11.0
+    await report(15_000)  # within the pause
+    progress.finish()
+    await asyncio.wait_for(shower, 10)
+    assert status.edits == [
+        "正在读取 a.xlsx：已校验 5,000 / 20,000 行……",
+        "正在读取 a.xlsx：已校验 10,000 / 20,000 行……",
+    ]
 
 
 async def test_a_file_the_reader_cannot_finish_leaves_the_bot_serving(
