@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # The child process that parses a workbook (storage/isolation.py).
     reader_memory_mb: int = 1536
     reader_timeout_seconds: float = 300.0
+    # The message that shows an upload's rows read changes at most this often (Telegram
+    # limits edits too; 0: at every report, for tests of the real process).
+    progress_seconds: float = 3.0
 
     @field_validator("admin_ids", mode="before")
     @classmethod

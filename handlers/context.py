@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,8 @@ class BotData:
     settings: Settings = field(default_factory=Settings)
     database: Database | None = None
     clock: Callable[[], datetime] = _utcnow
+    # Seconds for pacing (how often a progress message may change): tests step it.
+    monotonic: Callable[[], float] = time.monotonic
     # Started in post_init, stopped in post_stop (bot.app); typed loosely to keep handlers
     # free of the sender's module.
     sender: Any = None

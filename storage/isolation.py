@@ -8,6 +8,11 @@ database connections), with an address-space limit (RLIMIT_AS) and a timeout, an
 its result or raises its exception. The parent survives a crash, a kill or a timeout and
 serves the next call.
 
+``progress``: a callable in the caller that the child's function reaches through a
+``progress=`` keyword argument of its own — what it is called with in the child (rows read
+so far, say) crosses over the result's pipe and is called in the caller, in the thread
+that waits for the child, while the child works.
+
 The failures of the child itself carry a reason code and parameters, as a refused upload
 does (sentences in bot.domain.reasons): ``MemoryBudgetExceeded``, ``ReadTimedOut``,
 ``ReaderCrashed``.
@@ -23,6 +28,7 @@ import pickle
 import resource
 import signal
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -41,6 +47,8 @@ _OUT_OF_MEMORY_EXIT: Final = 85
 _RUST_OUT_OF_MEMORY: Final = b"memory allocation of"
 _STDERR_TAIL: Final = 4096
 _TIMED_OUT: Final = ("timeout", None)
+# What the child sends before its outcome while it works (see Reporter).
+_PROGRESS: Final = "progress"
 
 
 class IsolatedFailure(Exception):  # noqa: N818 - a refusal, named for what happened
@@ -88,26 +96,36 @@ def run_isolated(
     *args: Any,
     memory_bytes: int,
     timeout: float,
+    progress: Callable[..., object] | None = None,
     **kwargs: Any,
 ) -> T:
     """``function(*args, **kwargs)`` in a child limited to ``memory_bytes`` of address space
     and ``timeout`` seconds; its result, or its exception raised here, or an
     ``IsolatedFailure``. ``function`` and the arguments must be picklable (a module-level
-    function)."""
+    function). ``progress``: ``function`` is also given ``progress=`` (a ``Reporter``),
+    and whatever it reports is passed to this callable here while the child works."""
     context = _context()
     with tempfile.TemporaryDirectory(prefix="dsr-isolated-") as directory:
         stderr_path = Path(directory) / "stderr"
         receiver, sender = context.Pipe(duplex=False)
         child = context.Process(  # type: ignore[attr-defined]
             target=_child,
-            args=(sender, str(stderr_path), memory_bytes, function, args, kwargs),
+            args=(
+                sender,
+                str(stderr_path),
+                memory_bytes,
+                function,
+                args,
+                kwargs,
+                progress is not None,
+            ),
             name="dsr-isolated",
             daemon=True,
         )
         child.start()
         sender.close()
         try:
-            outcome = _wait(child, receiver, timeout)
+            outcome = _wait(child, receiver, timeout, progress)
         finally:
             receiver.close()
             if child.is_alive():
@@ -123,17 +141,38 @@ def run_isolated(
     raise value
 
 
-def _wait(child: Any, receiver: Connection, timeout: float) -> tuple[str, Any] | None:
+def _wait(
+    child: Any,
+    receiver: Connection,
+    timeout: float,
+    progress: Callable[..., object] | None,
+) -> tuple[str, Any] | None:
     """The child's ("ok", result) or ("raise", exception); ``_TIMED_OUT`` (it is killed);
-    None if it died."""
+    None if it died. What it reports meanwhile goes to ``progress``."""
+    deadline = time.monotonic() + timeout
     try:
-        if receiver.poll(timeout):
+        while receiver.poll(max(deadline - time.monotonic(), 0.0)):
             outcome: tuple[str, Any] = receiver.recv()
-            return outcome
+            if outcome[0] != _PROGRESS:
+                return outcome
+            if progress is not None:
+                progress(*outcome[1])
+            if time.monotonic() >= deadline:  # a child that only ever reports
+                break
     except (EOFError, OSError):  # it died before or while sending
         return None
     child.kill()
     return _TIMED_OUT
+
+
+class Reporter:
+    """In the child: sends what it is called with to the caller's ``progress``."""
+
+    def __init__(self, sender: Connection) -> None:
+        self._sender = sender
+
+    def __call__(self, *values: Any) -> None:
+        self._sender.send_bytes(pickle.dumps((_PROGRESS, values), pickle.HIGHEST_PROTOCOL))
 
 
 def _failure(exitcode: int | None, stderr_path: Path, memory_bytes: int) -> IsolatedFailure:
@@ -177,8 +216,11 @@ def _child(
     function: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
+    reports: bool = False,
 ) -> None:
     """In the child: stderr to a file the parent reads, the memory limit, the call."""
+    if reports:
+        kwargs = {**kwargs, "progress": Reporter(sender)}
     descriptor = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(descriptor, 2)
     os.close(descriptor)

@@ -121,6 +121,8 @@ class ReadResult:
     problems: list[Finding] = field(default_factory=list)
     ignored_columns: list[tuple[str, str]] = field(default_factory=list)  # (letter, header)
     hidden_rows_known: bool = True
+    # The last row of the sheet's used range (as Excel numbers it): how far reading goes.
+    last_row: int | None = None
 
     def column_of(self, field_key: str | None) -> Column | None:
         return None if field_key is None else self.columns.get(field_key)
@@ -406,6 +408,7 @@ def _read_rows(
         problems=[],
         ignored_columns=[(column_letter(col), text) for col, text in header.ignored],
         hidden_rows_known=xml is not None,
+        last_row=sheet.end[0] + 1 if sheet.end is not None else None,
     )
     if xml is None:
         xml = SheetXml(frozenset(), frozenset())

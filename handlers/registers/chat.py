@@ -10,13 +10,16 @@ press is authorised again by the import services (a liaison only their own unit'
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from telegram import Document, InputFile, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     CommandHandler,
@@ -46,12 +49,12 @@ from handlers.common import (
 from handlers.context import DsrContext
 from handlers.registers import views
 
+log = logging.getLogger("dsr.uploads")
+
 ASK_UNIT, ASK_KIND, ASK_MODE = range(3)
 DRAFT: Final = "upload_draft"
 # Telegram lets a bot download files of at most 20 MB.
 DOWNLOAD_LIMIT: Final = 20 * 2**20
-# The progress message changes at most this often (Telegram limits edits too).
-PROGRESS_SECONDS: Final = 3.0
 SPREADSHEETS: Final = (
     filters.Document.FileExtension("xlsx")
     | filters.Document.FileExtension("xlsm")
@@ -196,14 +199,32 @@ class Upload:
 
 
 class Progress:
-    """Rows checked so far, written by the worker thread and shown by the event loop."""
+    """Rows checked so far: reported by the thread that waits for the child process, shown
+    by the event loop, which each report wakes."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.rows = 0
         self.total: int | None = None
+        self.finished = False
+        self._loop = loop
+        self._reported = asyncio.Event()
 
     def __call__(self, rows: int, total: int | None) -> None:
+        """In the worker thread."""
         self.rows, self.total = rows, total
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the bot is stopping
+            self._loop.call_soon_threadsafe(self._reported.set)
+
+    def finish(self) -> None:
+        """On the loop: the check is over, the message is the preview's now."""
+        self.finished = True
+        self._reported.set()
+
+    async def next(self, timeout: float | None = None) -> None:
+        """Until the next report, or ``timeout`` seconds (None: no limit)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._reported.wait(), timeout)
+        self._reported.clear()
 
 
 async def check_upload(context: DsrContext, upload: Upload) -> None:
@@ -214,8 +235,9 @@ async def check_upload(context: DsrContext, upload: Upload) -> None:
     data = await _download(context, upload, status)
     if data is None:
         return
-    progress = Progress()
-    shown = asyncio.create_task(_show_progress(status, upload, progress))
+    progress = Progress(asyncio.get_running_loop())
+    pacing = Pacing(context.settings.progress_seconds, context.bot_data.monotonic)
+    shown = asyncio.create_task(_show_progress(status, upload, progress, pacing))
     try:
         found = await call(_preview, context, upload, data, progress)
     except imports.UnusableUpload as exc:
@@ -225,7 +247,10 @@ async def check_upload(context: DsrContext, upload: Upload) -> None:
         await _say(status, t._(exc.message, **exc.params))
         return
     finally:
-        shown.cancel()
+        # An edit on its way is let finish (not cancelled: it could reach Telegram after
+        # the last word and hide it); none comes after.
+        progress.finish()
+        await shown
     text, markup = views.preview(t, found, context.settings.tz)
     await _say(status, text, markup=markup, html_mode=True)
     if found.report is not None:
@@ -254,7 +279,7 @@ def _preview(
         locale=upload.t.locale,
     )
     limits = uploads.ReaderLimits.from_settings(settings)
-    return uploads.preview_isolated(context.db, request, data, limits)
+    return uploads.preview_isolated(context.db, request, data, limits, progress)
 
 
 async def _download(context: DsrContext, upload: Upload, status: Message) -> bytes | None:
@@ -272,16 +297,37 @@ async def _download(context: DsrContext, upload: Upload, status: Message) -> byt
         raise
 
 
-async def _show_progress(status: Message, upload: Upload, progress: Progress) -> None:
-    """Edit the status message while the file is checked: at most every few seconds, and
-    never to the text it already shows (Telegram refuses an edit that changes nothing)."""
-    shown = status.text or ""
-    while True:
-        await asyncio.sleep(PROGRESS_SECONDS)
+@dataclass(frozen=True)
+class Pacing:
+    """How often the progress message may change, by which clock (BotData.monotonic)."""
+
+    seconds: float
+    clock: Callable[[], float]
+
+
+async def _show_progress(
+    status: Message, upload: Upload, progress: Progress, pacing: Pacing
+) -> None:
+    """Edit the status message as the child reports rows read: at most every
+    ``pacing.seconds`` by its clock, to the latest count, and never to the text it
+    already shows (Telegram refuses an edit that changes nothing). A report that comes
+    too soon is shown when the pause is over, unless a later one has come by then."""
+    shown, last = status.text or "", pacing.clock()
+    while not progress.finished:
         text = views.progress(upload.t, upload.file_name, progress.rows, progress.total)
-        if text != shown:
+        if text == shown:
+            await progress.next()
+            continue
+        pause = pacing.seconds - (pacing.clock() - last)
+        if pause > 0:
+            await progress.next(pause)
+            continue
+        try:
             await _say(status, text)
-            shown = text
+        except TelegramError as error:  # the message is gone, say: the preview will tell
+            log.warning("progress not shown: %s", type(error).__name__)
+            return
+        shown, last = text, pacing.clock()
 
 
 async def _say(status: Message, text: str, *, markup: Any = None, html_mode: bool = False) -> None:

@@ -12,15 +12,26 @@ import pytest
 from telegram import Update
 
 from bot.fakeapi import RecordedCall
+from bot.i18n import translator
 from bot.offline import OfflineBot, Person
 from bot.services.people import membership
-from bot.services.registers import imports, uploads
+from bot.services.registers import uploads
 from handlers import callbacks
+from handlers.registers import chat
 from storage.db import Database
+from storage.isolation import _context as isolation_context
 from tests.handlers.test_access import _press_forged
 from tests.handlers.test_start import texts
 from tests.services.test_hostile_uploads import EXPECTED, HOSTILE
-from tests.support.registers import ENTITY_HEADER, book, count, entity_rows, person
+from tests.support.held import held_after_first_rows
+from tests.support.registers import (
+    ENTITY_HEADER,
+    book,
+    count,
+    entity_rows,
+    large_entities_book,
+    person,
+)
 
 LIAISON = Person(2301, "王芳", "zh-hans")
 OTHER = Person(2302, "乙联络员", "zh-hans")
@@ -140,41 +151,156 @@ async def test_a_file_that_is_no_workbook_is_refused_with_the_reason(
     assert count(db, "imports") == 0
 
 
-async def test_others_are_answered_while_a_file_is_checked(
-    bot: OfflineBot, db: Database, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture(scope="session")
+def hundred_thousand_rows() -> bytes:
+    """A valid directory of 100,000 market entities, made once per session."""
+    return large_entities_book(100_000)
+
+
+class SteppedClock:
+    """The bot's pacing clock (BotData.monotonic): it moves ``step`` seconds each time the
+    child reports rows read, and never on its own."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _rows_shown(text: str) -> int:
+    """The rows read a progress message shows ("…已校验 5,000 / 100,000 行……")."""
+    return int(text.split("已校验 ")[1].split(" ", maxsplit=1)[0].replace(",", ""))
+
+
+async def test_others_are_answered_while_a_large_file_is_checked(
+    bot: OfflineBot, db: Database, monkeypatch: pytest.MonkeyPatch, hundred_thousand_rows: bytes
 ) -> None:
-    """The check runs beside the update loop: /help from someone else is answered while
-    the preview is held at a barrier (no sleeping, no timing)."""
+    """A 100,000-row file is checked in its child process beside the update loop: the
+    bot answers at once, its one status message follows the rows read (at most every
+    three seconds of the pacing clock, never the same text twice), and another user's
+    /help is answered while the child — held at a barrier once it has reported its first
+    5,000 rows — is still working. No sleeping, no timing."""
     _city(db)
-    release = threading.Event()
-    checking = threading.Event()
-    real = uploads.preview_isolated
-
-    def held(*args: Any, **kwargs: Any) -> imports.ImportPreview:
-        checking.set()
-        assert release.wait(timeout=30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(uploads, "preview_isolated", held)
-    await _send(bot, LIAISON, "a.xlsx", book([ENTITY_HEADER, *entity_rows(2)]))
-    await bot.press_label(LIAISON, "检查对象名录库")
     assert bot.app is not None
+    pacing = bot.app.bot_data.settings.progress_seconds
+    assert pacing == 3.0
+    clock = SteppedClock(step=pacing + 0.5)
+    bot.app.bot_data.monotonic = clock
+    release = isolation_context().Event()
+    reading = threading.Event()
+    real = uploads.run_isolated
+
+    def held(function: Any, *args: Any, progress: Any, **kwargs: Any) -> Any:
+        def report(rows: int, total: int | None) -> None:  # in the bot's worker thread
+            clock.now += clock.step
+            progress(rows, total)
+            if rows:
+                reading.set()
+
+        return real(held_after_first_rows, release, function, *args, progress=report, **kwargs)
+
+    monkeypatch.setattr(uploads, "run_isolated", held)
+    mark = bot.fake.mark()
+    await _send(bot, LIAISON, "大.xlsx", hundred_thousand_rows)
+    await bot.press_label(LIAISON, "检查对象名录库")
     message_id = bot.last_buttons[LIAISON.telegram_id][0][0]
     press = bot.fake.press_button(
         LIAISON.telegram_id, message_id, callbacks.UPLOAD_MODE.data("update")
     )
     await bot.app.process_update(Update.de_json(press, bot.app.bot))  # returns at once
-    assert await asyncio.to_thread(checking.wait, 30)
-    mark = bot.fake.mark()
+    status = await bot.fake.wait_for(
+        lambda c: c.method == "sendMessage" and (c.text or "").startswith("正在读取"), since=mark
+    )
+    assert status.text == "正在读取 大.xlsx……" and status.chat_id == LIAISON.telegram_id
+    assert await asyncio.to_thread(reading.wait, 60)
+    await bot.fake.wait_for(
+        lambda c: c.method == "editMessageText" and "5,000 / 100,000" in (c.text or ""),
+        timeout=30,
+        since=mark,
+    )
+
+    asked = bot.fake.mark()
     await bot.app.process_update(
         Update.de_json(bot.fake.user_message(OTHER.telegram_id, "/help"), bot.app.bot)
     )
-    answered = [c for c in bot.fake.calls[mark:] if c.chat_id == OTHER.telegram_id]
+    answered = [c for c in bot.fake.calls[asked:] if c.chat_id == OTHER.telegram_id]
     assert answered and "您可以在这里" in (answered[0].text or "")
-    assert count(db, "imports") == 0  # the upload is still being checked
+    assert count(db, "imports") == 0  # the child is still at its barrier
+
+    # The other 19 reports come a second of the pacing clock apart: six edits at most.
+    clock.step = 1.0
     release.set()
     await bot.settle()
     assert count(db, "imports") == 1
+    edits = [
+        c.text or ""
+        for c in bot.fake.calls[mark:]
+        if c.method == "editMessageText" and c.params["message_id"] == status.result["message_id"]
+    ]
+    progress, final = edits[:-1], edits[-1]
+    assert progress and all(text.startswith("正在读取 大.xlsx：已校验 ") for text in progress)
+    shown = [_rows_shown(text) for text in progress]
+    assert shown[0] == 5_000 and shown == sorted(set(shown))  # rising, never twice
+    assert len(shown) - 1 <= 19 // 3, shown
+    assert "新增：100000" in final, final
+
+
+class _Status:
+    """The status message, recording its edits."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.edits: list[str] = []
+        self.edited = asyncio.Event()
+
+    async def edit_text(self, text: str, **_: Any) -> None:
+        self.text = text
+        self.edits.append(text)
+        self.edited.set()
+
+
+async def test_progress_waits_out_its_pause_and_never_repeats_a_text() -> None:
+    """The pacing on its own, on a clock the test moves: a report within the pause is not
+    shown, a report that would show the same text is not shown, and the check's end stops
+    it at once (whatever pause it was waiting out)."""
+    now = 0.0
+    read = asyncio.Event()  # set each time the pacing reads its clock
+
+    def clock() -> float:
+        read.set()
+        return now
+
+    async def report(rows: int) -> None:
+        """A report of rows read of 20,000, and the pacing's look at its clock for it."""
+        read.clear()
+        progress(rows, 20_000)
+        await asyncio.wait_for(read.wait(), 10)
+
+    status = _Status("正在读取 a.xlsx……")
+    t = translator("zh_Hans")
+    upload = chat.Upload(1, "file", "a.xlsx", "SCJG", "entities", "update", None, t)  # type: ignore[arg-type]
+    progress = chat.Progress(asyncio.get_running_loop())
+    pacing = chat.Pacing(3.0, clock)
+    shower = asyncio.create_task(chat._show_progress(status, upload, progress, pacing))  # type: ignore[arg-type]
+    await asyncio.wait_for(read.wait(), 10)  # its pause counts from 0
+    await report(5_000)  # within the pause: not shown
+    assert status.edits == []
+    now = 3.0
+    await report(5_000)
+    await asyncio.wait_for(status.edited.wait(), 10)
+    now = 10.0
+    progress(5_000, 20_000)  # the text it shows
+    await report(10_000)
+    now = 11.0
+    await report(15_000)  # within the pause
+    progress.finish()
+    await asyncio.wait_for(shower, 10)
+    assert status.edits == [
+        "正在读取 a.xlsx：已校验 5,000 / 20,000 行……",
+        "正在读取 a.xlsx：已校验 10,000 / 20,000 行……",
+    ]
 
 
 async def test_a_file_the_reader_cannot_finish_leaves_the_bot_serving(

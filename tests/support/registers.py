@@ -6,6 +6,7 @@ import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from sqlalchemy import select, text
@@ -16,7 +17,9 @@ from bot.services.people.profiles import Profile, load_profile
 from bot.services.registers import imports
 from storage.db import Database
 from storage.models import RecordChange, User
+from storage.xlsx_read import column_letter
 from tests.conftest import TZ
+from tests.support import hostile_files
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 # The office's day at NOW (services take it from the caller, as from DSR_TIMEZONE).
@@ -64,6 +67,27 @@ def entity_rows(count: int, start: int = 0) -> list[list[object]]:
 
 def entities_book(count: int, start: int = 0) -> bytes:
     return book([ENTITY_HEADER, *entity_rows(count, start)])
+
+
+def large_book(rows: Sequence[Sequence[object]]) -> bytes:
+    """``book(rows)`` written as raw sheet XML with inline strings (every value a text):
+    100,000 rows in a couple of seconds, where openpyxl takes ten."""
+
+    def cells(number: int, values: Sequence[object]) -> str:
+        return "".join(
+            f'<c r="{column_letter(i)}{number}" t="inlineStr"><is><t>{escape(str(v))}</t></is></c>'
+            for i, v in enumerate(values)
+        )
+
+    body = "".join(f'<row r="{n}">{cells(n, r)}</row>' for n, r in enumerate(rows, 1))
+    width = max(len(r) for r in rows)
+    last = f"{column_letter(width - 1)}{len(rows)}"
+    return hostile_files.xlsx(hostile_files.sheet_xml(body.encode(), f"A1:{last}"))
+
+
+def large_entities_book(count: int) -> bytes:
+    """``entities_book(count)``, written fast (large_book)."""
+    return large_book([ENTITY_HEADER, *entity_rows(count)])
 
 
 def setup_units(database: Database, *codes: str) -> None:

@@ -151,6 +151,10 @@ def file_fields(register: Register, read: ReadResult) -> tuple[str, ...]:
     )
 
 
+# Rows read so far, and how many there are to read (None: not known).
+Progress = Callable[[int, int | None], None]
+
+
 class Preparer:
     """Validates a file's rows as they are read (storage.xlsx_read.RowSink), then looks
     for duplicates across the file; a row with an error (the reader's, the cells', a
@@ -164,6 +168,9 @@ class Preparer:
     ``settle``: called after each batch (storage.bulk.gc_settling's). ``identified``:
     whether some entity row has an identifier (a USCC, a registration number or a local
     number: a value, or an error in one such cell), else the import is refused.
+    ``progress``: told the rows read so far and the rows there are to read (the sheet's
+    used range under the header, blank rows included; None: not known) once the header
+    is found and after each batch.
     """
 
     def __init__(
@@ -174,8 +181,10 @@ class Preparer:
         sieve: Callable[[tuple[str, ...]], Sieve | None] | None = None,
         pack: bool = False,
         settle: Callable[[], None] = lambda: None,
+        progress: Progress | None = None,
     ) -> None:
         self.register = register
+        self._progress = progress
         self._ctx = RowContext(today)
         self._make_sieve = sieve
         self._sieve: Sieve | None = None
@@ -204,6 +213,16 @@ class Preparer:
             self.packer = RowPacker(fields)
         if self._make_sieve is not None:
             self._sieve = self._make_sieve(fields)
+        self._report(read.header_row)
+
+    def _report(self, row: int) -> None:
+        """Tell ``progress`` that reading has reached ``row`` (as Excel numbers it)."""
+        read = self._read
+        if self._progress is None or read is None:
+            return
+        total = None if read.last_row is None else max(read.last_row - read.header_row, 0)
+        done = row - read.header_row
+        self._progress(done if total is None else min(done, total), total)
 
     def _reader_problems(self) -> None:
         assert self._read is not None
@@ -261,6 +280,7 @@ class Preparer:
             if row.row in flagged:
                 kept.append(row)
         self._settle()
+        self._report(batch[-1].row)  # never empty (storage.xlsx_read)
         return kept
 
     def _note_identified(self, results: list[RowResult]) -> None:

@@ -37,6 +37,7 @@ from bot.services.registers.import_apply import (
 from bot.services.registers.import_rows import (
     Preparer,
     ProblemInfo,
+    Progress,
     locate,
     ordered,
     pack_plan,
@@ -160,6 +161,7 @@ def preview_import(
     describe: Callable[[Problem], str] | None = None,
     headings: ReportHeadings | None = None,
     store: bool = True,
+    progress: Progress | None = None,
 ) -> ImportPreview:
     """Read, validate and diff an upload; keep it as a preview (status ``preview``).
 
@@ -167,9 +169,10 @@ def preview_import(
     ``UnusableUpload`` for a file that cannot be read as this directory (nothing is written
     then). ``describe``/``headings`` put the error report in the reader's language (by
     default English sentences under Chinese headings). ``store=False``: a dry run, nothing
-    is kept."""
+    is kept. ``progress``: told the rows read so far and how many there are
+    (import_rows.Preparer), while the file is read."""
     target = _target(database, actor, unit_code, register_of(kind), mode_of(mode))
-    checked = _check(database, target, data, file_name, today, pack=store)
+    checked = _check(database, target, data, file_name, today, pack=store, progress=progress)
     problems = ordered([locate(checked.read, f) for f in checked.findings])
     warnings = sum(1 for p in problems if p.severity == "warning")
     counts = counts_of(checked.diff, checked.rows, warnings)
@@ -211,7 +214,14 @@ def _target(
 
 
 def _check(
-    database: Database, target: _Target, data: bytes, file_name: str, today: date, *, pack: bool
+    database: Database,
+    target: _Target,
+    data: bytes,
+    file_name: str,
+    today: date,
+    *,
+    pack: bool,
+    progress: Progress | None = None,
 ) -> _Checked:
     """Read and validate the rows, then diff them against the directory."""
     # The collector need not walk the rows again and again as they pile up: 14-17% of
@@ -219,7 +229,9 @@ def _check(
     with gc_settling() as settle:
         directories = _Directories(database, target)
         sieve = directories.sieve if SIEVE else None
-        preparer = Preparer(target.register, today, sieve=sieve, pack=pack, settle=settle)
+        preparer = Preparer(
+            target.register, today, sieve=sieve, pack=pack, settle=settle, progress=progress
+        )
         try:
             read = read_register(data, file_name, target.register, preparer)
         except UnusableFile as exc:

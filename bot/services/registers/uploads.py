@@ -18,7 +18,7 @@ from bot.services.errors import ServiceError
 from bot.services.people.membership import require_unit_access
 from bot.services.people.profiles import Profile
 from bot.services.registers import wording
-from bot.services.registers.import_rows import unpack_problems
+from bot.services.registers.import_rows import Progress, unpack_problems
 from bot.services.registers.import_support import ImportCounts, UnusableUpload
 from bot.services.registers.imports import PREVIEW_HOURS, ImportPreview, preview_import
 from bot.services.report_words import report_headings
@@ -75,10 +75,16 @@ class ReaderLimits:
 
 
 def preview_isolated(
-    database: Database, upload: Upload, data: bytes, limits: ReaderLimits
+    database: Database,
+    upload: Upload,
+    data: bytes,
+    limits: ReaderLimits,
+    progress: Progress | None = None,
 ) -> ImportPreview:
     """Check ``data`` in a child process and return the kept preview. A file the child
-    cannot finish (memory budget, time limit, a crash) is refused like any unusable file."""
+    cannot finish (memory budget, time limit, a crash) is refused like any unusable file.
+    ``progress``: called here (in this thread) with the rows the child has read so far and
+    how many there are (None: not known), as it reads them."""
     try:
         outcome = run_isolated(
             _preview_in_child,
@@ -87,6 +93,7 @@ def preview_isolated(
             limits.workbook,
             memory_bytes=limits.memory_bytes,
             timeout=limits.timeout_seconds,
+            progress=progress,
         )
     except IsolatedFailure as failure:
         raise UnusableUpload(failure.reason, dict(failure.params)) from None
@@ -99,7 +106,7 @@ def preview_isolated(
 
 
 def _preview_in_child(
-    upload: Upload, data: bytes, workbook: WorkbookLimits
+    upload: Upload, data: bytes, workbook: WorkbookLimits, progress: Progress | None = None
 ) -> int | tuple[str, str, dict[str, str]]:
     """In the child: the preview, kept; its id, or a refusal as plain values (exceptions
     with their own constructors do not always survive pickling)."""
@@ -120,6 +127,7 @@ def _preview_in_child(
             today=upload.today,
             describe=lambda p: wording.reason_text(t, p.reason, p.params),
             headings=report_headings(t),
+            progress=progress,
         )
     except UnusableUpload as refusal:
         return ("unusable", refusal.reason, {k: str(v) for k, v in refusal.params.items()})
