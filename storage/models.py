@@ -535,3 +535,41 @@ class CalendarDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str | None] = mapped_column(String(100))
+
+
+# --- the evaluation (docs/architecture.md, "The evaluation") -----------------------------------
+
+
+class RubricParam(Base):
+    """A rubric parameter the office changed for one year (bot/domain/scores/rubric.py
+    holds the items and the defaults); without a row the default holds."""
+
+    __tablename__ = "rubric_params"
+    __table_args__ = (UniqueConstraint("year", "item", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(32))  # a decimal, as written
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Judgment(Base):
+    """The office's score of an item it judges (一1, 一3, 一4) for a unit and a year,
+    with a note and, when given, the evidence file."""
+
+    __tablename__ = "judgments"
+    __table_args__ = (UniqueConstraint("unit_id", "year", "item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(String(8))
+    points: Mapped[str] = mapped_column(String(16))  # a decimal, as written
+    note: Mapped[str] = mapped_column(Text, default="")
+    evidence_name: Mapped[str | None] = mapped_column(String(300))
+    evidence: Mapped[bytes | None] = mapped_column(LargeBinary)
+    judged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    judged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

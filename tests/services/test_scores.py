@@ -1,0 +1,188 @@
+"""Scores computed from real rows: the registers, documents, revisions, tasks and draws of
+the test city, the office's judgments and the year's rubric parameters; who may see what."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from bot.services.draws import drawing as draws
+from bot.services.draws import plans
+from bot.services.errors import NotAllowedError, ServiceError
+from bot.services.people.profiles import Profile
+from bot.services.scores import rubric, scoring
+from storage.db import Database, reading
+from storage.models import AuditEntry, Document, FilingWindow, RevisionFiling
+from tests.conftest import TZ
+from tests.support.city import NOW, TODAY, City, Seeds, build_city, spec
+
+D = Decimal
+DECEMBER = date(2026, 12, 3)
+
+
+@pytest.fixture
+def city(db: Database) -> City:
+    return build_city(db)
+
+
+def _profile(*, office: bool = False, unit_id: int | None = None) -> Profile:
+    return Profile(1000, None, "someone", None, office, unit_id, None, None, None, True)
+
+
+def _filed(
+    db: Database, unit_id: int, half: str, at: datetime, directories: tuple[str, ...]
+) -> None:
+    with db.unit_of_work() as uow:
+        for directory in directories:
+            uow.session.add(
+                RevisionFiling(
+                    unit_id=unit_id, year=2026, half=half, directory=directory, filed_at=at
+                )
+            )
+        uow.commit()
+
+
+def _document(db: Database, unit_id: int, kind: str, year: int = 2026) -> None:
+    with db.unit_of_work() as uow:
+        uow.session.add(
+            Document(unit_id=unit_id, kind=kind, year=year, title=kind, data=b"x", sha256="0" * 64)
+        )
+        uow.commit()
+
+
+def _score(db: Database, unit: str = "SCJG", today: date = DECEMBER) -> scoring.UnitScore:
+    return scoring.unit_score(db, None, 2026, unit, today, TZ)
+
+
+def test_an_empty_year_scores_what_the_registers_hold(db: Database, city: City) -> None:
+    score = _score(db)
+    registers = score.item("一2")
+    # Matter list, targets, inspectors on file; no rules document, no revision filed.
+    assert registers.points == 3
+    assert registers.inputs["revisions"] == {
+        "H1": {"filed": None, "on_time": False},
+        "H2": {"filed": None, "on_time": False},
+    }
+    # Two active matters (M03 is inactive), none with a task: 0 of 15.
+    assert score.item("二1").inputs == {
+        "matters": 2,
+        "with_task": 0,
+        "without_task": ["M01", "M02"],
+    }
+    assert score.item("二1").points == 0
+    for code in ("二3", "二4", "二5", "三1", "三2", "三3"):
+        assert score.item(code).points == 0 and score.item(code).status == "no_data", code
+    for code in ("一1", "一3", "一4"):
+        assert score.item(code).status == "not_judged", code
+    assert score.total == 3
+
+
+def test_tasks_draws_documents_and_revisions_raise_the_score(db: Database, city: City) -> None:
+    plans.create_task(db, None, spec("WG-2026-001"), TODAY)
+    plans.create_task(db, None, spec("WG-2026-002", matter_codes=("M02",)), TODAY)
+    plans.create_task(db, None, spec("WG-2026-003", partner_codes=("SWJ",)), TODAY)
+    plans.create_task(db, None, spec("WG-2026-004", matter_codes=("M02",)), TODAY)
+    plans.cancel_task(db, None, "WG-2026-004", None)
+    draws.run_targets_draw(db, None, "WG-2026-001", now=NOW, token_hex=Seeds(), tz=TZ)
+    _document(db, city.units["SCJG"], "rules", 2025)  # a rules document of an earlier year
+    _document(db, city.units["SCJG"], "annual_plan")
+    june = datetime(2026, 6, 20, 2, tzinfo=UTC)
+    _filed(db, city.units["SCJG"], "H1", june, ("entities", "inspectors"))
+    _filed(db, city.units["SCJG"], "H2", datetime(2026, 12, 2, tzinfo=UTC), ("entities",))
+    score = _score(db)
+    assert score.item("一2").points == D("4.5")  # four parts and June's revision
+    assert score.item("一2").inputs["revisions"]["H1"] == {"filed": "2026-06-20", "on_time": True}  # type: ignore[index]
+    # December: one directory filed is not the revision; the window is still open.
+    hints = [line.params for line in score.item("一2").raise_by]
+    assert {"half": "H2", "closes": "2026-12-31", "points": "0.5"} in hints
+    assert score.item("二1").points == 15  # both active matters have a task
+    joint = score.item("二2")
+    assert joint.inputs == {"tasks": 3, "joint": 1, "target_ratio": "1"}  # the cancelled one is out
+    assert joint.points == D("3.33")
+    assert score.item("一4").inputs["evidence"] == {"created": 3, "drawn": 1}
+    assert score.item("一3").inputs["evidence"]["annual_plan"] == 1  # type: ignore[index]
+    # The partner unit counts the joint task among its own: 1 of 1.
+    partner = _score(db, "SWJ")
+    assert partner.item("二2").points == 10
+    assert partner.item("二1").inputs["without_task"] == ["S01"]  # a partner's matters are its own
+
+
+def test_a_moved_window_decides_on_time(db: Database, city: City) -> None:
+    with db.unit_of_work() as uow:
+        uow.session.add(
+            FilingWindow(year=2026, half="H1", opens=date(2026, 6, 1), closes=date(2026, 6, 15))
+        )
+        uow.commit()
+    _filed(
+        db,
+        city.units["SCJG"],
+        "H1",
+        datetime(2026, 6, 20, 2, tzinfo=UTC),
+        ("entities", "inspectors"),
+    )
+    assert _score(db).item("一2").inputs["revisions"]["H1"] == {
+        "filed": "2026-06-20",
+        "on_time": False,
+    }  # type: ignore[index]
+
+
+def test_judgments_and_parameters_of_the_year(db: Database, city: City) -> None:
+    now = datetime(2026, 12, 3, 2, tzinfo=UTC)
+    office = _profile(office=True)
+    rubric.judge(
+        db, office, 2026, "SCJG", "一1", "4.5", "领导小组已成立", now, ("批复.pdf", b"%PDF")
+    )
+    rubric.judge(db, office, 2026, "SCJG", "一1", "5", "制度齐全", now)  # again: replaces
+    with pytest.raises(ServiceError) as err:
+        rubric.judge(db, office, 2026, "SCJG", "一1", "6", "", now)
+    assert err.value.params["max"] == "5"
+    with pytest.raises(ServiceError):
+        rubric.judge(db, office, 2026, "SCJG", "二1", "5", "", now)  # the bot scores 二1
+    with pytest.raises(NotAllowedError):
+        rubric.judge(db, _profile(unit_id=city.units["SCJG"]), 2026, "SCJG", "一1", "5", "", now)
+    plans.create_task(db, None, spec("WG-2026-003", partner_codes=("SWJ",)), TODAY)
+    plans.create_task(db, None, spec("WG-2026-005"), TODAY)
+    assert _score(db).item("二2").points == 5
+    rubric.set_param(db, office, 2026, "二2", "target_ratio", "0.5", now)
+    score = _score(db)
+    assert score.item("二2").points == 10
+    assert score.item("一1").points == 5
+    assert score.item("一1").inputs["judged"] == {
+        "points": "5",
+        "note": "制度齐全",
+        "evidence": "批复.pdf",
+    }
+    assert (
+        scoring.unit_score(db, None, 2027, "SCJG", DECEMBER, TZ).item("二2").points == 0
+    )  # 2027: no tasks
+    _, values = rubric.show_rubric(db, 2026)
+    changed = [v for v in values if v.changed]
+    assert [(v.item, v.name, v.value) for v in changed] == [("二2", "target_ratio", D("0.5"))]
+    rubric.set_param(db, office, 2026, "二2", "target_ratio", "1", now)  # the default again
+    assert not [v for v in rubric.show_rubric(db, 2026)[1] if v.changed]
+    with pytest.raises(ServiceError):
+        rubric.set_param(db, office, 2026, "二2", "target_ratio", "2", now)
+    with pytest.raises(NotAllowedError):
+        rubric.set_param(db, _profile(unit_id=1), 2026, "二2", "target_ratio", "0.5", now)
+    with reading(db) as session:
+        actions = [a.action for a in session.query(AuditEntry).order_by(AuditEntry.id)]
+    assert actions.count("rubric.set") == 2 and actions.count("score.judge") == 2
+
+
+def test_a_liaison_sees_only_its_own_unit_and_the_ranking_is_the_offices(
+    db: Database, city: City
+) -> None:
+    liaison = _profile(unit_id=city.units["SWJ"])
+    assert scoring.unit_score(db, liaison, 2026, "SWJ", DECEMBER, TZ).unit == "SWJ"
+    with pytest.raises(NotAllowedError):
+        scoring.unit_score(db, liaison, 2026, "SCJG", DECEMBER, TZ)
+    with pytest.raises(NotAllowedError):
+        scoring.all_scores(db, liaison, 2026, DECEMBER, TZ)
+    ranked = scoring.all_scores(db, _profile(office=True), 2026, DECEMBER, TZ)
+    # Equal totals (3 each: matter list and both directories) by code; HB has matters only.
+    assert [(s.unit, s.total) for s in ranked] == [("SCJG", 3), ("SWJ", 3), ("HB", 1)]
+    assert [s.total for s in ranked] == sorted((s.total for s in ranked), reverse=True)
+    with pytest.raises(ServiceError):
+        scoring.unit_score(db, None, 1999, "SWJ", DECEMBER, TZ)
