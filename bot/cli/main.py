@@ -1,7 +1,7 @@
 """The ``dsr`` command: a composition root like bot.app, for people at a terminal.
 
 This is the entry point only: each feature's commands live in a leaf module beside it
-(system, registers, plans, draws) that imports bot.cli.support and nothing else of the CLI.
+(system, registers, plans, draws, scores) that imports bot.cli.support and nothing else of the CLI.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.cli import draws, plans, registers, system
+from bot.cli import draws, plans, registers, scores, system
 from bot.cli.support import CliError
 from bot.i18n import MissingCatalogError, require_catalogs
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     registers.add_commands(sub)
     plans.add_commands(sub)
     draws.add_commands(sub)
+    scores.add_commands(sub)
     return parser
 
 

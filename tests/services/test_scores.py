@@ -3,8 +3,10 @@ the test city, the office's judgments and the year's rubric parameters; who may 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from bot.services.scores import rubric, scoring
 from storage.db import Database, reading
 from storage.models import AuditEntry, Document, FilingWindow, RevisionFiling
 from tests.conftest import TZ
+from tests.services.conftest import Cli
 from tests.support.city import NOW, TODAY, City, Seeds, build_city, spec
 
 D = Decimal
@@ -186,3 +189,45 @@ def test_a_liaison_sees_only_its_own_unit_and_the_ranking_is_the_offices(
     assert [s.total for s in ranked] == sorted((s.total for s in ranked), reverse=True)
     with pytest.raises(ServiceError):
         scoring.unit_score(db, None, 1999, "SWJ", DECEMBER, TZ)
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_dsr_score_json_rubric_and_judge(cli: Cli, tmp_path: Path) -> None:
+    assert cli("unit", "add", "SWJ", "税务局")[0] == 0
+    evidence = tmp_path / "批复.pdf"
+    evidence.write_bytes(b"%PDF-1.4")
+    code, out, err = cli(
+        "judge", "--year", "2026", "--unit", "SCJG", "--item", "一1", "--points", "4.5",
+        "--note", "已成立领导小组", "--evidence", str(evidence),
+    )  # fmt: skip
+    assert code == 0, err
+    assert cli("rubric", "set", "--year", "2026", "--item", "joint", "--param", "target_ratio", "--value", "0.5")[0] == 0  # fmt: skip
+    code, out, err = cli("rubric", "set", "--year", "2026", "--item", "二2", "--param", "x", "--value", "1")  # fmt: skip
+    assert code == 1 and "target_ratio" in err
+    code, out, _ = cli("rubric", "show", "--year", "2026", "--json")
+    shown = json.loads(out)
+    assert [i["item"] for i in shown["items"]][:2] == ["一1", "一2"]
+    assert shown["items"][5]["params"] == {"target_ratio": 0.5}
+    code, out, _ = cli("score", "--year", "2026", "--json")
+    found = json.loads(out)
+    assert found["year"] == 2026
+    assert [u["unit"] for u in found["units"]] == ["SCJG", "SWJ"]  # SCJG leads with 4.5
+    first = found["units"][0]
+    assert set(first) == {"unit", "name", "total", "items"}
+    assert first["name"] == "市场监管局" and first["total"] == 4.5
+    assert [set(i) for i in first["items"]] == [{"item", "points", "max", "inputs"}] * 12
+    assert first["items"][0] == {
+        "item": "一1",
+        "points": 4.5,
+        "max": 5,
+        "inputs": {
+            "evidence": {},
+            "judged": {"points": "4.5", "note": "已成立领导小组", "evidence": "批复.pdf"},
+        },
+    }
+    assert sum(i["points"] for i in first["items"]) == first["total"]
+    code, out, _ = cli("score", "--year", "2026", "--unit", "SWJ")
+    assert code == 0 and "SWJ 税务局" in out and "二3" in out
+    assert cli("score", "--unit", "NOPE")[0] == 1
