@@ -19,6 +19,7 @@ import handlers.gate
 import handlers.invitations
 import handlers.people
 import handlers.registers
+import handlers.scores
 import handlers.start
 import handlers.units
 from bot.config import Settings
@@ -136,6 +137,7 @@ def build_application(
     handlers.filings.register(app)
     handlers.availability.register(app)
     handlers.assignments.register(app)
+    handlers.scores.register(app)  # /score, /judge
     # Last of group 0: whatever no feature took gets an answer, never silence.
     handlers.fallback.register(app)
     handlers.errors.register(app)

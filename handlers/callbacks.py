@@ -155,6 +155,12 @@ RECUSAL_ASK = Button("as.rec", (("member", "int"),))
 RECUSAL_APPROVE = Button("rec.ok", (("member", "int"),))
 RECUSAL_REFUSE = Button("rec.no", (("member", "int"),))
 
+# The evaluation (handlers/scores/): a unit's items from the office's ranking, and back;
+# the 评分表 workbook.
+SCORE_UNIT = Button("score.unit", (("unit", "int"), ("year", "int")))
+SCORE_RANKING = Button("score.rank", (("year", "int"),))
+SCORE_SHEET = Button("score.xlsx", (("year", "int"),))
+
 # What someone who has not joined may press: choosing their language.
 GUEST_BUTTONS: Final = (LANGUAGE,)
 

@@ -13,7 +13,7 @@ from bot.cli.support import CliError, Env, add_command, command, print_json, sub
 from bot.domain.scores import rubric as rb
 from bot.domain.scores.scoring import UnitScore
 from bot.i18n import Translator
-from bot.services.scores import rubric, scoring
+from bot.services.scores import rubric, scoring, sheets
 
 
 def number(value: Decimal) -> int | float:
@@ -64,6 +64,13 @@ def _print_unit(t: Translator, score: UnitScore) -> None:
 def cmd_score(env: Env, args: argparse.Namespace) -> int:
     year = args.year or env.today.year
     tz = env.settings.tz
+    if args.xlsx:
+        data = sheets.score_sheet(
+            env.database, None, year, env.today, tz, env.settings.default_locale
+        )
+        Path(args.xlsx).write_bytes(data)
+        print(env.t._("Score sheet of {year} written to {path}.", year=year, path=args.xlsx))
+        return 0
     if args.unit:
         scores = [scoring.unit_score(env.database, None, year, args.unit, env.today, tz)]
     else:
@@ -162,6 +169,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--year", type=int, help="the year scored (default: this year)")
     p.add_argument("--unit", help="one unit's code (default: every unit, ranked)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--xlsx", metavar="FILE", help="write the 评分表 workbook (every unit) to FILE")
     group = subparsers(sub, "rubric", "the evaluation rubric and its parameters")
     p = add_command(group, "show", cmd_rubric_show, "the year's rubric and parameters")
     p.add_argument("--year", type=int)

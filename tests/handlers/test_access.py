@@ -258,6 +258,9 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
             callbacks.RECUSAL_APPROVE.data(city["member_a"])
         ],
         callbacks.RECUSAL_REFUSE.pattern.pattern: [callbacks.RECUSAL_REFUSE.data(city["member_a"])],
+        callbacks.SCORE_UNIT.pattern.pattern: [callbacks.SCORE_UNIT.data(city["unit_a"], 2026)],
+        callbacks.SCORE_RANKING.pattern.pattern: [callbacks.SCORE_RANKING.data(2026)],
+        callbacks.SCORE_SHEET.pattern.pattern: [callbacks.SCORE_SHEET.data(2026)],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }

@@ -3,18 +3,20 @@ the test city, the office's judgments and the year's rubric parameters; who may 
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.services.draws import drawing as draws
 from bot.services.draws import plans
 from bot.services.errors import NotAllowedError, ServiceError
 from bot.services.people.profiles import Profile
-from bot.services.scores import rubric, scoring
+from bot.services.scores import rubric, scoring, sheets
 from storage.db import Database, reading
 from storage.models import AuditEntry, Document, FilingWindow, RevisionFiling
 from tests.conftest import TZ
@@ -231,3 +233,50 @@ def test_dsr_score_json_rubric_and_judge(cli: Cli, tmp_path: Path) -> None:
     code, out, _ = cli("score", "--year", "2026", "--unit", "SWJ")
     assert code == 0 and "SWJ 税务局" in out and "二3" in out
     assert cli("score", "--unit", "NOPE")[0] == 1
+
+
+# --- the 评分表 workbook --------------------------------------------------------------------------
+
+
+def test_the_score_sheet_adds_up_in_the_citys_layout(db: Database, city: City) -> None:
+    office = _profile(office=True)
+    now = datetime(2026, 12, 3, 2, tzinfo=UTC)
+    rubric.judge(db, office, 2026, "SCJG", "一4", "3.5", "熟练掌握", now)
+    plans.create_task(db, None, spec("WG-2026-003", partner_codes=("SWJ",)), TODAY)
+    plans.create_task(db, None, spec("WG-2026-005", matter_codes=("M02",)), TODAY)
+    data = sheets.score_sheet(db, office, 2026, DECEMBER, TZ, "zh_Hans")
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["排名汇总", "SCJG", "SWJ", "HB"]
+    scores = {s.unit: s for s in scoring.all_scores(db, office, 2026, DECEMBER, TZ)}
+    for code in ("SCJG", "SWJ", "HB"):
+        sheet = book[code]
+        assert sheet["A1"].value == "“双随机、一公开”监管工作绩效考核评分表（2026年度）"
+        assert sheet["A2"].value == f"被考核单位：{scores[code].name}"
+        assert [c.value for c in sheet[3]] == ["项目", "考核内容", "考核标准", "得分", "计分依据"]
+        rows = list(sheet.iter_rows(min_row=4, max_row=15, values_only=True))
+        points = [D(str(r[3])) for r in rows]
+        assert len(points) == 12
+        total_row = [c.value for c in sheet[16]]
+        assert total_row[0] == "汇总得分"
+        assert sum(points) == D(str(total_row[3])) == scores[code].total
+    scjg = book["SCJG"]
+    assert scjg["A4"].value == "（一）“双随机、一公开”制度建立情况（共20分）"
+    assert scjg["B4"].value == "1、组织机构建立情况（5分）"
+    assert scjg["C8"].value == "开展双随机监管的事项占监管事项比例，100%得15分"
+    assert "A4:A7" in {str(r) for r in scjg.merged_cells.ranges}  # the section down its items
+    assert scjg["D7"].value == 3.5 and "办公室评定：3.5 分" in scjg["E7"].value
+    ranking = book["排名汇总"]
+    assert [c.value for c in ranking[2]][:3] == ["名次", "单位代码", "单位名称"]
+    assert [c.value for c in ranking[2]][-1] == "总分"
+    first = [c.value for c in ranking[3]]
+    assert first[:3] == [1, "SCJG", "市场监管局"]
+    assert sum(D(str(v)) for v in first[3:15]) == D(str(first[15])) == scores["SCJG"].total
+    with pytest.raises(NotAllowedError):
+        sheets.score_sheet(db, _profile(unit_id=city.units["SCJG"]), 2026, DECEMBER, TZ, None)
+
+
+def test_dsr_score_writes_the_score_sheet(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "评分表.xlsx"
+    code, out_text, err = cli("score", "--year", "2026", "--xlsx", str(out))
+    assert code == 0, err
+    assert load_workbook(out).sheetnames[1:] == ["SCJG"] and str(out) in out_text

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Final, Literal
 
 from bot.domain.scores import rules
-from bot.domain.scores.inputs import UnitInputs
+from bot.domain.scores.inputs import Revision, UnitInputs
 from bot.domain.scores.rubric import ITEMS, Item, Rubric, item, plain
 from bot.i18n import N_
 
@@ -117,6 +117,27 @@ def _evidence_lines(code: str, evidence: Mapping[str, object]) -> tuple[Line, ..
     return ()
 
 
+_FILE_BY: Final[Mapping[str, str]] = {
+    "H1": N_("Filing the June revision by {closes} adds {points} points."),
+    "H2": N_("Filing the December revision by {closes} adds {points} points."),
+}
+_FILED: Final[Mapping[str, str]] = {
+    "H1": N_("June revision: filed on {filed} (window closes {closes})."),
+    "H2": N_("December revision: filed on {filed} (window closes {closes})."),
+}
+_NOT_FILED: Final[Mapping[str, str]] = {
+    "H1": N_("June revision: not filed (window closes {closes})."),
+    "H2": N_("December revision: not filed (window closes {closes})."),
+}
+
+
+def _revision_fact(revision: Revision) -> Line:
+    params: dict[str, object] = {"half": revision.half, "closes": revision.closes.isoformat()}
+    if revision.filed_on is None:
+        return Line(_NOT_FILED[revision.half], params)
+    return Line(_FILED[revision.half], {**params, "filed": revision.filed_on.isoformat()})
+
+
 def _registers(spec: Item, rubric: Rubric, inputs: UnitInputs) -> ItemScore:
     each = rubric.value(spec.code, "register_points")
     per_revision = rubric.value(spec.code, "revision_points")
@@ -140,7 +161,7 @@ def _registers(spec: Item, rubric: Rubric, inputs: UnitInputs) -> ItemScore:
         if revision.filed_on is None and inputs.today <= revision.closes:
             raise_by.append(
                 Line(
-                    N_("Filing the {half} revision by {closes} adds {points} points."),
+                    _FILE_BY[revision.half],
                     {
                         "half": revision.half,
                         "closes": revision.closes.isoformat(),
@@ -161,18 +182,7 @@ def _registers(spec: Item, rubric: Rubric, inputs: UnitInputs) -> ItemScore:
                 "rules": "✓" if reg.rules_document else "✗",
             },
         ),
-        *(
-            Line(
-                N_("{half} revision: filed on {filed} (window closes {closes})."),
-                {"half": r.half, "filed": r.filed_on.isoformat(), "closes": r.closes.isoformat()},
-            )
-            if r.filed_on is not None
-            else Line(
-                N_("{half} revision: not filed (window closes {closes})."),
-                {"half": r.half, "closes": r.closes.isoformat()},
-            )
-            for r in inputs.revisions
-        ),
+        *(_revision_fact(r) for r in inputs.revisions),
     )
     data = {
         "matters": reg.matters,
@@ -263,7 +273,9 @@ def _plan(spec: Item, rubric: Rubric, inputs: UnitInputs) -> ItemScore:
     done = [t for t in due if t.code in inputs.completed]
     left = [t for t in due if t.code not in inputs.completed]
     points = rules.ratio(spec.max_points, len(done), len(due))
-    done_line = Line(N_("{done} of {due} planned tasks done."), {"done": len(done), "due": len(due)})
+    done_line = Line(
+        N_("{done} of {due} planned tasks done."), {"done": len(done), "due": len(due)}
+    )
     raise_by = tuple(
         Line(
             N_("Finishing {task} adds {points} points."),

@@ -53,6 +53,8 @@ COMMANDS: tuple[MenuCommand, ...] = (
     _cmd("filing", N_("File the half-year revision of the directories"), "liaison"),
     _cmd("filings", N_("Who has filed this half-year's revision"), "office"),
     _cmd("window", N_("Filing windows (June, December)"), "office"),
+    _cmd("score", N_("The evaluation's scores: my unit's, or the ranking"), "office", "liaison"),
+    _cmd("judge", N_("Judge an item the office scores: /judge SCJG 一1 5 note"), "office"),
     _cmd("mytasks", N_("My inspection tasks: acknowledge, ask for recusal"), "inspector"),
     _cmd("lang", N_("Language: 中文 / English"), GUEST, MEMBER),
     _cmd("help", N_("What I can do here"), GUEST, MEMBER),
