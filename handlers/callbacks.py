@@ -160,6 +160,8 @@ RECUSAL_REFUSE = Button("rec.no", (("member", "int"),))
 SCORE_UNIT = Button("score.unit", (("unit", "int"), ("year", "int")))
 SCORE_RANKING = Button("score.rank", (("year", "int"),))
 SCORE_SHEET = Button("score.xlsx", (("year", "int"),))
+SCORE_FREEZE = Button("score.frz", (("year", "int"),))
+SCORE_FREEZE_OK = Button("score.frzok", (("year", "int"),))
 
 # What someone who has not joined may press: choosing their language.
 GUEST_BUTTONS: Final = (LANGUAGE,)

@@ -573,3 +573,16 @@ class Judgment(Base):
     evidence: Mapped[bytes | None] = mapped_column(LargeBinary)
     judged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     judged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScoreSnapshot(Base):
+    """A year's scores as the office froze them (the figures reported to the city
+    government): every unit's items with their inputs, kept as they were that day."""
+
+    __tablename__ = "score_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    scores: Mapped[list[Any]] = mapped_column(JsonType)
+    frozen_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

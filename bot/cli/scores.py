@@ -64,6 +64,16 @@ def _print_unit(t: Translator, score: UnitScore) -> None:
 def cmd_score(env: Env, args: argparse.Namespace) -> int:
     year = args.year or env.today.year
     tz = env.settings.tz
+    if args.freeze:
+        done = scoring.freeze(env.database, None, year, env.today, tz, env.now)
+        print(
+            env.t._("The scores of {year} are frozen ({units} units).", year=year, units=done.units)
+        )
+        return 0
+    if args.unfreeze:
+        scoring.unfreeze(env.database, None, year, env.now)
+        print(env.t._("The scores of {year} are open again.", year=year))
+        return 0
     if args.xlsx:
         data = sheets.score_sheet(
             env.database, None, year, env.today, tz, env.settings.default_locale
@@ -170,6 +180,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--unit", help="one unit's code (default: every unit, ranked)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--xlsx", metavar="FILE", help="write the 评分表 workbook (every unit) to FILE")
+    p.add_argument("--freeze", action="store_true", help="freeze the year's scores as reported")
+    p.add_argument("--unfreeze", action="store_true", help="open a frozen year again")
     group = subparsers(sub, "rubric", "the evaluation rubric and its parameters")
     p = add_command(group, "show", cmd_rubric_show, "the year's rubric and parameters")
     p.add_argument("--year", type=int)

@@ -53,7 +53,7 @@ async def score(update: Update, context: DsrContext) -> None:
             _today(context),
             tz,
         )
-        await reply(update, views.unit_score(context.t, found), html_mode=True)
+        await reply(update, views.unit_score(context.t, found, context.settings.tz), html_mode=True)
         return
     await _ranking(update, context, year, edit_message=False)
 
@@ -63,7 +63,7 @@ async def _ranking(update: Update, context: DsrContext, year: int, *, edit_messa
     scores = await call(
         scoring.all_scores, context.db, actor(context), year, _today(context), context.settings.tz
     )
-    text, markup = views.ranking(t, year, scores, await _unit_ids(context))
+    text, markup = views.ranking(t, year, scores, await _unit_ids(context), context.settings.tz)
     if edit_message:
         await edit(update, text, markup=markup, html_mode=True)
         return
@@ -94,7 +94,7 @@ async def unit_items(update: Update, context: DsrContext) -> None:
     await answer(update, context)
     await edit(
         update,
-        views.unit_score(context.t, found),
+        views.unit_score(context.t, found, context.settings.tz),
         markup=views.unit_keyboard(context.t, year, who.is_office),
         html_mode=True,
     )
@@ -128,6 +128,31 @@ async def score_sheet(update: Update, context: DsrContext) -> None:
 
 
 @requires("office")
+async def freeze_question(update: Update, context: DsrContext) -> None:
+    year = scoring.check_year(callbacks.SCORE_FREEZE.int_arg(context, "year"))
+    text, markup = views.freeze_question(context.t, year)
+    await answer(update, context)
+    await edit(update, text, markup=markup)
+
+
+@requires("office")
+async def freeze(update: Update, context: DsrContext) -> None:
+    """The office freezes the year's scores as they are now."""
+    year = scoring.check_year(callbacks.SCORE_FREEZE_OK.int_arg(context, "year"))
+    await call(
+        scoring.freeze,
+        context.db,
+        actor(context),
+        year,
+        _today(context),
+        context.settings.tz,
+        context.now(),
+    )
+    await answer(update, context)
+    await _ranking(update, context, year, edit_message=True)
+
+
+@requires("office")
 async def judge(update: Update, context: DsrContext) -> None:
     """/judge UNIT ITEM POINTS NOTE: the office's score of 一1, 一3 or 一4, this year."""
     args = context.args or []
@@ -154,4 +179,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(callbacks.SCORE_UNIT.handler(unit_items))
     app.add_handler(callbacks.SCORE_RANKING.handler(back_to_ranking))
     app.add_handler(callbacks.SCORE_SHEET.handler(score_sheet))
+    app.add_handler(callbacks.SCORE_FREEZE.handler(freeze_question))
+    app.add_handler(callbacks.SCORE_FREEZE_OK.handler(freeze))
     app.add_handler(CommandHandler("judge", judge))

@@ -5,6 +5,7 @@ plain values; the chart of the ranking is chart.py."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -48,7 +49,18 @@ def _item(t: Translator, found: ItemScore) -> list[str]:
     return lines
 
 
-def unit_score(t: Translator, score: UnitScore) -> str:
+def _frozen(t: Translator, score: UnitScore, tz: tzinfo) -> list[str]:
+    if score.frozen_at is None:
+        return []
+    return [
+        t._(
+            "🔒 Frozen on {day}: the figures as reported.",
+            day=t.date(score.frozen_at.astimezone(tz).date(), "long"),
+        )
+    ]
+
+
+def unit_score(t: Translator, score: UnitScore, tz: tzinfo) -> str:
     """Every item with its figures and what would raise it, section by section."""
     lines = [
         t._(
@@ -57,6 +69,7 @@ def unit_score(t: Translator, score: UnitScore) -> str:
             year=score.year,
             total=rb.plain(score.total),
         ),
+        *_frozen(t, score, tz),
     ]
     for section, (_, most) in rb.SECTIONS.items():
         items = [i for i in score.items if rb.item(i.item).section == section]
@@ -91,12 +104,13 @@ def unit_keyboard(t: Translator, score_year: int, office: bool) -> InlineKeyboar
 
 
 def ranking(
-    t: Translator, year: int, scores: Sequence[UnitScore], unit_ids: dict[str, int]
+    t: Translator, year: int, scores: Sequence[UnitScore], unit_ids: dict[str, int], tz: tzinfo
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The office's ranking, highest first, a button per unit for its items."""
     if not scores:
         return t._("There are no member units to score yet."), None
     lines = [t._("<b>Evaluation {year}: ranking of the units</b>", year=year)]
+    lines += _frozen(t, scores[0], tz)
     for place, score in enumerate(scores, start=1):
         lines.append(
             t._(
@@ -116,10 +130,39 @@ def ranking(
         if score.unit in unit_ids
     ]
     rows = [buttons[i : i + _PER_ROW] for i in range(0, len(buttons), _PER_ROW)]
-    sheet = InlineKeyboardButton(
-        t._("Score sheet (.xlsx)"), callback_data=callbacks.SCORE_SHEET.data(year)
+    last = [
+        InlineKeyboardButton(
+            t._("Score sheet (.xlsx)"), callback_data=callbacks.SCORE_SHEET.data(year)
+        )
+    ]
+    if scores[0].frozen_at is None:
+        last.append(
+            InlineKeyboardButton(
+                t._("Freeze {year}", year=year), callback_data=callbacks.SCORE_FREEZE.data(year)
+            )
+        )
+    return "\n".join(lines), InlineKeyboardMarkup([*rows, last])
+
+
+def freeze_question(t: Translator, year: int) -> tuple[str, InlineKeyboardMarkup]:
+    text = t._(
+        "Freeze the scores of {year} as they are now? They are what the office reports:"
+        " afterwards the year's scores, parameters and judgments no longer change.",
+        year=year,
     )
-    return "\n".join(lines), InlineKeyboardMarkup([*rows, [sheet]])
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t._("Freeze"), callback_data=callbacks.SCORE_FREEZE_OK.data(year)
+                ),
+                InlineKeyboardButton(
+                    t._("« Ranking"), callback_data=callbacks.SCORE_RANKING.data(year)
+                ),
+            ]
+        ]
+    )
+    return text, markup
 
 
 def sheet_name(t: Translator, year: int) -> str:

@@ -261,6 +261,8 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
         callbacks.SCORE_UNIT.pattern.pattern: [callbacks.SCORE_UNIT.data(city["unit_a"], 2026)],
         callbacks.SCORE_RANKING.pattern.pattern: [callbacks.SCORE_RANKING.data(2026)],
         callbacks.SCORE_SHEET.pattern.pattern: [callbacks.SCORE_SHEET.data(2026)],
+        callbacks.SCORE_FREEZE.pattern.pattern: [callbacks.SCORE_FREEZE.data(2026)],
+        callbacks.SCORE_FREEZE_OK.pattern.pattern: [callbacks.SCORE_FREEZE_OK.data(2026)],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }

@@ -113,3 +113,15 @@ async def test_a_liaison_cannot_open_another_units_score_or_the_ranking(
     visible = str([c.params for c in seen])
     assert "只有联席会议办公室" in visible and "市场监管局" not in visible
     assert "年份" in texts(await city.say(LIAISON, "/score next"))[-1]
+
+
+async def test_the_office_freezes_the_year(city: OfflineBot, db: Database) -> None:
+    await city.say(OFFICE, "/score")
+    asked = texts(await city.press_label(OFFICE, "冻结2026"))[-1]
+    assert "是否按当前得分冻结2026年度考核结果" in asked
+    done = texts(await city.press_label(OFFICE, "确认冻结"))[-1]
+    assert "🔒 已于2026年12月10日冻结" in done
+    assert count(db, "score_snapshots", "year = 2026") == 1
+    refused = texts(await city.say(OFFICE, "/judge SCJG 一1 5"))[-1]
+    assert "2026年度得分已于 2026-12-10 冻结" in refused
+    assert "🔒 已于2026年12月10日冻结" in texts(await city.say(LIAISON, "/score"))[-1]

@@ -280,3 +280,39 @@ def test_dsr_score_writes_the_score_sheet(cli: Cli, tmp_path: Path) -> None:
     code, out_text, err = cli("score", "--year", "2026", "--xlsx", str(out))
     assert code == 0, err
     assert load_workbook(out).sheetnames[1:] == ["SCJG"] and str(out) in out_text
+
+
+# --- the year's freeze -------------------------------------------------------------------------
+
+
+def test_a_frozen_year_keeps_its_figures(db: Database, city: City) -> None:
+    office = _profile(office=True)
+    now = datetime(2026, 12, 20, 2, tzinfo=UTC)
+    rubric.judge(db, office, 2026, "SCJG", "一1", "4", "已成立", now)
+    before = scoring.all_scores(db, office, 2026, DECEMBER, TZ)
+    with pytest.raises(NotAllowedError):
+        scoring.freeze(db, _profile(unit_id=city.units["SCJG"]), 2026, DECEMBER, TZ, now)
+    done = scoring.freeze(db, office, 2026, DECEMBER, TZ, now)
+    assert done.units == 3
+    # What changes afterwards does not move the frozen figures; the year refuses changes.
+    plans.create_task(db, None, spec("WG-2026-009"), TODAY)
+    _document(db, city.units["SCJG"], "rules")
+    after = scoring.all_scores(db, office, 2026, DECEMBER, TZ)
+    assert [(s.unit, s.total) for s in after] == [(s.unit, s.total) for s in before]
+    assert after[0].frozen_at == now
+    assert [i.facts for i in after[0].items] == [i.facts for i in before[0].items]
+    mine = scoring.unit_score(db, _profile(unit_id=city.units["SCJG"]), 2026, "SCJG", DECEMBER, TZ)
+    assert mine.item("一1").inputs["judged"]["note"] == "已成立"  # type: ignore[index]
+    for change in (
+        lambda: rubric.judge(db, office, 2026, "SCJG", "一1", "5", "", now),
+        lambda: rubric.set_param(db, office, 2026, "二2", "target_ratio", "0.5", now),
+        lambda: scoring.freeze(db, office, 2026, DECEMBER, TZ, now),
+    ):
+        with pytest.raises(ServiceError) as err:
+            change()
+        assert err.value.params["day"] == "2026-12-20"
+    rubric.set_param(db, office, 2027, "二2", "target_ratio", "0.5", now)  # another year is open
+    scoring.unfreeze(db, office, 2026, now)
+    assert _score(db).item("一2").inputs["rules_document"] is True
+    with pytest.raises(ServiceError):
+        scoring.unfreeze(db, office, 2026, now)

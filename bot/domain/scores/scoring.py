@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Final, Literal
 
@@ -50,6 +51,7 @@ class UnitScore:
     unit: str
     name: str
     items: tuple[ItemScore, ...]
+    frozen_at: datetime | None = None  # when the office froze the year's scores
 
     @property
     def total(self) -> Decimal:

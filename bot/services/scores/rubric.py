@@ -17,6 +17,7 @@ from bot.i18n import N_
 from bot.services.errors import ServiceError
 from bot.services.people.membership import require_office, unit_for
 from bot.services.people.profiles import Profile
+from bot.services.scores.snapshots import refuse_if_frozen
 from storage import audit
 from storage.db import Database, reading
 from storage.models import Judgment, RubricParam
@@ -100,6 +101,7 @@ def set_param(
         raise _refusal(exc) from None
     with database.unit_of_work() as uow:
         session = uow.session
+        refuse_if_frozen(session, year)
         row = session.execute(
             select(RubricParam).where(
                 RubricParam.year == year,
@@ -187,6 +189,7 @@ def judge(
         raise ServiceError(N_("The file is larger than {megabytes} MB."), megabytes=20)
     with database.unit_of_work() as uow:
         session = uow.session
+        refuse_if_frozen(session, year)
         unit = unit_for(session, None, unit_code)
         row = session.execute(
             select(Judgment).where(

@@ -1,4 +1,4 @@
-"""the evaluation: rubric parameters per year and the office's judgments
+"""the evaluation: rubric parameters per year, the office's judgments, frozen scores
 
 Revision ID: 0007_rubric
 Revises: 0006
@@ -55,9 +55,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('judgments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_judgments_unit_id'), ['unit_id'], unique=False)
+    # A year's scores as the office froze them (what was reported to the city government).
+    op.create_table('score_snapshots',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('scores', storage.types.JsonType, nullable=False),
+    sa.Column('frozen_by', sa.Integer(), nullable=True),
+    sa.Column('frozen_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['frozen_by'], ['users.id'], name=op.f('fk_score_snapshots_frozen_by_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_score_snapshots')),
+    sa.UniqueConstraint('year', name=op.f('uq_score_snapshots_year'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('score_snapshots')
     with op.batch_alter_table('judgments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_judgments_unit_id'))
     op.drop_table('judgments')
