@@ -167,6 +167,12 @@ async def _documents_and_december(bot: OfflineBot, out: TextIO) -> None:
     await bot.say(OFFICE, "/units")
     await bot.press_label(OFFICE, "SCJG")
 
+    _title(out, "11. 年度考核 / December: the 100-point evaluation")
+    await bot.say(OFFICE, "/judge SCJG 一1 5 已成立领导小组，建立相关工作制度")
+    await bot.say(LIAISON, "/score")
+    await bot.say(OFFICE, "/score")
+    await bot.press_label(OFFICE, "SCJG")
+
 
 def _days_ahead(bot: OfflineBot, days: int) -> date:
     """A day ahead of today in the office's time zone (the demo runs on the real clock)."""

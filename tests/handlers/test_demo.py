@@ -25,6 +25,9 @@ def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
         "已通知本单位联络员",  # the liaison is told of the trip (through the outbox)
         "SCJG 李强 — 出差",  # and sees who is away on a day of it
         "leaves the group",
+        "办公室评定：5 分（满分 5 分）。已成立领导小组",  # the office judges 一1
+        "年度考核：各单位得分排名",  # the ranking
+        "🖼 picture",  # and its chart
     ):
         assert line in transcript, line
     assert "Sorry, something went wrong" not in transcript and "抱歉" not in transcript
