@@ -153,6 +153,22 @@ async def freeze(update: Update, context: DsrContext) -> None:
 
 
 @requires("office")
+async def rubric_command(update: Update, context: DsrContext) -> None:
+    """/rubric: this year's rubric; /rubric ITEM PARAM VALUE changes one parameter."""
+    args = context.args or []
+    year = _today(context).year
+    if len(args) == 3:
+        item, name, value = args
+        found = await call(
+            rubric.set_param, context.db, actor(context), year, item, name, value, context.now()
+        )
+        await reply(update, views.param_set(context.t, year, found))
+        return
+    _, values = await call(rubric.show_rubric, context.db, year)
+    await reply(update, views.rubric_text(context.t, year, values), html_mode=True)
+
+
+@requires("office")
 async def judge(update: Update, context: DsrContext) -> None:
     """/judge UNIT ITEM POINTS NOTE: the office's score of 一1, 一3 or 一4, this year."""
     args = context.args or []
@@ -182,3 +198,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(callbacks.SCORE_FREEZE.handler(freeze_question))
     app.add_handler(callbacks.SCORE_FREEZE_OK.handler(freeze))
     app.add_handler(CommandHandler("judge", judge))
+    app.add_handler(CommandHandler("rubric", rubric_command))

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.scores import rubric as rb
 from bot.domain.scores.scoring import ItemScore, Line, UnitScore
 from bot.i18n import Translator
-from bot.services.scores.rubric import Judged
+from bot.services.scores.rubric import Judged, ParamValue
 from handlers import callbacks
 from handlers.common import esc
 
@@ -189,4 +189,41 @@ def judge_usage(t: Translator) -> str:
         "Write /judge UNIT ITEM POINTS NOTE, for example: /judge SCJG 一1 4.5 领导小组已成立."
         " The office judges {items}.",
         items=", ".join(rb.JUDGED),
+    )
+
+
+def rubric_text(t: Translator, year: int, values: Sequence[ParamValue]) -> str:
+    """The year's rubric: each item, its points and rule, and the parameters it has."""
+    lines = [t._("<b>Evaluation rubric {year}</b>", year=year)]
+    for spec in rb.ITEMS:
+        lines.append(
+            t._(
+                "{item} {title} ({max} points): {rule}",
+                item=spec.code,
+                title=esc(t._(spec.title)),
+                max=rb.plain(spec.max_points),
+                rule=t._(rb.RULE_NAMES[spec.rule]),
+            )
+        )
+        for v in (v for v in values if v.item == spec.code):
+            lines.append(
+                t._(
+                    "  · {name} = {value} ({description}; default {default})",
+                    name=v.name,
+                    value=rb.plain(v.value),
+                    description=esc(t._(v.description)),
+                    default=rb.plain(v.default),
+                )
+            )
+    lines += ["", t._("Change one for this year: /rubric 二2 target_ratio 0.8")]
+    return "\n".join(lines)
+
+
+def param_set(t: Translator, year: int, value: ParamValue) -> str:
+    return t._(
+        "Set for {year}: {item} {name} = {value}.",
+        year=year,
+        item=value.item,
+        name=value.name,
+        value=rb.plain(value.value),
     )

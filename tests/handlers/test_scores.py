@@ -125,3 +125,17 @@ async def test_the_office_freezes_the_year(city: OfflineBot, db: Database) -> No
     refused = texts(await city.say(OFFICE, "/judge SCJG 一1 5"))[-1]
     assert "2026年度得分已于 2026-12-10 冻结" in refused
     assert "🔒 已于2026年12月10日冻结" in texts(await city.say(LIAISON, "/score"))[-1]
+
+
+async def test_the_office_reads_and_tunes_the_rubric(city: OfflineBot, db: Database) -> None:
+    shown = texts(await city.say(OFFICE, "/rubric"))[-1]
+    assert "<b>2026年度考核评分标准</b>" in shown
+    assert "二2 部门联合“双随机、一公开”监管抽查覆盖率（10分）：按比例计分" in shown
+    assert "target_ratio = 1（得满分所需的部门联合抽查任务比例；默认 1）" in shown
+    done = texts(await city.say(OFFICE, "/rubric 二2 target_ratio 0.5"))[-1]
+    assert "已设置2026年度：二2 target_ratio = 0.5。" in done
+    assert count(db, "rubric_params", "item = '二2' AND value = '0.5'") == 1
+    bad = texts(await city.say(OFFICE, "/rubric 二2 target_ratio 2"))[-1]
+    assert "target_ratio 的取值为 0.01 至 1，“2”无效。" in bad
+    assert "只有联席会议办公室" in texts(await city.say(LIAISON, "/rubric 二2 target_ratio 1"))[-1]
+    assert count(db, "rubric_params") == 1

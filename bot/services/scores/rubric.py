@@ -191,6 +191,8 @@ def judge(
         session = uow.session
         refuse_if_frozen(session, year)
         unit = unit_for(session, None, unit_code)
+        if unit.is_office:
+            raise ServiceError(N_("The office is not scored: choose a member unit."))
         row = session.execute(
             select(Judgment).where(
                 Judgment.unit_id == unit.id, Judgment.year == year, Judgment.item == item.code
