@@ -22,6 +22,7 @@ import handlers.people
 import handlers.records
 import handlers.registers
 import handlers.reminders
+import handlers.scores
 import handlers.start
 import handlers.tasks
 import handlers.units
@@ -144,6 +145,7 @@ def build_application(
     handlers.assignments.register(app)
     handlers.reminders.register(app)
     handlers.tasks.register(app)
+    handlers.scores.register(app)  # /score, /judge
     # After the conversations that wait for typed text of their own (/away's days, a
     # reminder's time, a new task's window): /find's results take any other text as a
     # new search.

@@ -170,6 +170,7 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         await _second_unit_joins(bot, out)
         await _joint_task_drawn_and_answered(bot, out)
         await _december_reminder(bot, database, out)
+        await _evaluation(bot, out)
     finally:
         await bot.stop()
 
@@ -190,6 +191,14 @@ async def _documents_and_december(bot: OfflineBot, out: TextIO) -> None:
     await bot.say(OFFICE, "/filings")
     await bot.press_label(OFFICE, "全部单位：检查对象")
     await bot.say(OFFICE, "/units")
+    await bot.press_label(OFFICE, "SCJG")
+
+
+async def _evaluation(bot: OfflineBot, out: TextIO) -> None:
+    _title(out, "14. 年度考核 / December: the 100-point evaluation")
+    await bot.say(OFFICE, "/judge SCJG 一1 5 已成立领导小组，建立相关工作制度")
+    await bot.say(LIAISON, "/score")
+    await bot.say(OFFICE, "/score")
     await bot.press_label(OFFICE, "SCJG")
 
 

@@ -182,6 +182,7 @@ class OfflineBot:
             "editMessageText": self._render_text,
             "editMessageReplyMarkup": self._render_new_buttons,
             "sendDocument": self._render_document,
+            "sendPhoto": self._render_photo,
             "answerCallbackQuery": self._render_popup,
             "setMyCommands": self._render_menu,
             "leaveChat": self._render_leave,
@@ -205,6 +206,13 @@ class OfflineBot:
         name = document.get("file_name", "file")
         size = document.get("file_size", 0)
         self.out.write(f"🤖 → {self._who(call.chat_id)}: 📄 {name} ({size} bytes)\n")
+        if call.params.get("caption"):
+            self.out.write(f"   {call.params['caption']}\n")
+
+    def _render_photo(self, call: RecordedCall) -> None:
+        sizes = (call.result or {}).get("photo") or [{}]
+        size = sizes[-1].get("file_size", 0)
+        self.out.write(f"🤖 → {self._who(call.chat_id)}: 🖼 picture ({size} bytes)\n")
         if call.params.get("caption"):
             self.out.write(f"   {call.params['caption']}\n")
 

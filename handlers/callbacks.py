@@ -203,6 +203,13 @@ DRAW_SEED_OK = Button("draw.seedok")  # the typed seed input, shown back, confir
 DRAW_CERT = Button("draw.cert", (("draw", "int"),))
 PLAN_IMPORT = Button("plan.ok")  # the /planfile conversation's checked file
 PLAN_DISCARD = Button("plan.no")
+# The evaluation (handlers/scores/): a unit's items from the office's ranking, and back;
+# the 评分表 workbook.
+SCORE_UNIT = Button("score.unit", (("unit", "int"), ("year", "int")))
+SCORE_RANKING = Button("score.rank", (("year", "int"),))
+SCORE_SHEET = Button("score.xlsx", (("year", "int"),))
+SCORE_FREEZE = Button("score.frz", (("year", "int"),))
+SCORE_FREEZE_OK = Button("score.frzok", (("year", "int"),))
 
 # What someone who has not joined may press: choosing their language.
 GUEST_BUTTONS: Final = (LANGUAGE,)

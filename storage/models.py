@@ -553,3 +553,54 @@ class ReminderSetting(Base):
     after_hours: Mapped[float | None] = mapped_column(Float)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- the evaluation (docs/architecture.md, "The evaluation") -----------------------------------
+
+
+class RubricParam(Base):
+    """A rubric parameter the office changed for one year (bot/domain/scores/rubric.py
+    holds the items and the defaults); without a row the default holds."""
+
+    __tablename__ = "rubric_params"
+    __table_args__ = (UniqueConstraint("year", "item", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(32))  # a decimal, as written
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Judgment(Base):
+    """The office's score of an item it judges (一1, 一3, 一4) for a unit and a year,
+    with a note and, when given, the evidence file."""
+
+    __tablename__ = "judgments"
+    __table_args__ = (UniqueConstraint("unit_id", "year", "item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(String(8))
+    points: Mapped[str] = mapped_column(String(16))  # a decimal, as written
+    note: Mapped[str] = mapped_column(Text, default="")
+    evidence_name: Mapped[str | None] = mapped_column(String(300))
+    evidence: Mapped[bytes | None] = mapped_column(LargeBinary)
+    judged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    judged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScoreSnapshot(Base):
+    """A year's scores as the office froze them (the figures reported to the city
+    government): every unit's items with their inputs, kept as they were that day."""
+
+    __tablename__ = "score_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    scores: Mapped[list[Any]] = mapped_column(JsonType)
+    frozen_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

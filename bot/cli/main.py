@@ -1,7 +1,7 @@
 """The ``dsr`` command: a composition root like bot.app, for people at a terminal.
 
 This is the entry point only: each feature's commands live in a leaf module beside it
-(system, registers, plans, draws) that imports bot.cli.support and nothing else of the CLI.
+(system, registers, plans, draws, scores) that imports bot.cli.support and nothing else of the CLI.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.cli import draws, plans, registers, reminders, system
+from bot.cli import draws, plans, registers, reminders, scores, system
 from bot.cli.support import CliError, cli_translator, parser_class, speaking
 from bot.i18n import N_, MissingCatalogError, Translator, require_catalogs
 
@@ -30,6 +30,7 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     plans.add_commands(sub)
     draws.add_commands(sub)
     reminders.add_commands(sub)
+    scores.add_commands(sub)
     return parser
 
 

@@ -94,6 +94,13 @@ ARGPARSE_WORDS = (
 METAVARS: Mapping[str, str] = {
     "unit": N_("UNIT"),
     "every_days": N_("DAYS"),
+    "xlsx": N_("FILE"),
+    "item": N_("ITEM"),
+    "param": N_("PARAMETER"),
+    "value": N_("VALUE"),
+    "points": N_("POINTS"),
+    "note": N_("NOTE"),
+    "evidence": N_("FILE"),
     "after_hours": N_("HOURS"),
     "working_days": N_("NUMBER"),
     "day": N_("YYYY-MM-DD"),

@@ -115,3 +115,19 @@ def test_a_missing_catalog_stops_the_start(installed: Path, tmp_path: Path) -> N
     assert done.returncode == 2
     assert "no zh_Hans message catalog" in done.stderr
     assert "Welcome" not in done.stdout
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_draws_chinese_with_its_own_font(
+    installed: Path, tmp_path: Path
+) -> None:
+    """The ranking chart's font travels in the wheel (bot/fonts), so a fresh install draws
+    Chinese names with no system font: a missing glyph would be a warning, made an error."""
+    script = (
+        "import warnings; warnings.filterwarnings('error', message='Glyph .* missing');"
+        "from bot.i18n import translator; from handlers.scores import chart;"
+        "png = chart.ranking_png(translator('zh_Hans'), 2026, [('市场监管局', 90.5), ('税务局', 80)]);"
+        "print(chart.FONT_FILE, len(png) > 1000)"
+    )
+    out = _run(installed / "python", "-c", script, cwd=tmp_path, env=_env(tmp_path))
+    assert "site-packages" in out and str(ROOT) not in out and out.strip().endswith("True")

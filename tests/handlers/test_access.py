@@ -347,6 +347,11 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
         callbacks.DRAW_CERT.pattern.pattern: [callbacks.DRAW_CERT.data(city["draw_a"])],
         callbacks.PLAN_IMPORT.pattern.pattern: [callbacks.PLAN_IMPORT.data()],
         callbacks.PLAN_DISCARD.pattern.pattern: [callbacks.PLAN_DISCARD.data()],
+        callbacks.SCORE_UNIT.pattern.pattern: [callbacks.SCORE_UNIT.data(city["unit_a"], 2026)],
+        callbacks.SCORE_RANKING.pattern.pattern: [callbacks.SCORE_RANKING.data(2026)],
+        callbacks.SCORE_SHEET.pattern.pattern: [callbacks.SCORE_SHEET.data(2026)],
+        callbacks.SCORE_FREEZE.pattern.pattern: [callbacks.SCORE_FREEZE.data(2026)],
+        callbacks.SCORE_FREEZE_OK.pattern.pattern: [callbacks.SCORE_FREEZE_OK.data(2026)],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }

@@ -1,0 +1,1 @@
+"""The evaluation: the year's rubric, judgments, and the units' scores from the database."""
