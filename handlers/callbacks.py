@@ -155,6 +155,15 @@ RECUSAL_ASK = Button("as.rec", (("member", "int"),))
 RECUSAL_APPROVE = Button("rec.ok", (("member", "int"),))
 RECUSAL_REFUSE = Button("rec.no", (("member", "int"),))
 
+# Office broadcasts (handlers/broadcasts/): the audience, units toggled on and off, confirm
+# or cancel (inside /broadcast), and the report's workbook (on the report notice).
+BROADCAST_AUDIENCE = Button("bc.aud", (("kind", "word"),))
+BROADCAST_UNIT = Button("bc.unit", (("unit", "int"),))
+BROADCAST_UNITS_DONE = Button("bc.done")
+BROADCAST_OK = Button("bc.ok")
+BROADCAST_NO = Button("bc.no")
+BROADCAST_REPORT = Button("bc.xlsx", (("broadcast", "int"),))
+
 # What someone who has not joined may press: choosing their language.
 GUEST_BUTTONS: Final = (LANGUAGE,)
 

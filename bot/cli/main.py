@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.cli import draws, plans, registers, system
+from bot.cli import broadcasts, draws, plans, registers, system
 from bot.cli.support import CliError
 from bot.i18n import MissingCatalogError, require_catalogs
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     registers.add_commands(sub)
     plans.add_commands(sub)
     draws.add_commands(sub)
+    broadcasts.add_commands(sub)
     return parser
 
 
