@@ -59,6 +59,12 @@ CONVERSATION_PATTERNS = {
             callbacks.CONFLICT_ENTITY,
             callbacks.CONFLICT_OK,
             callbacks.CONFLICT_NO,
+            # The office's /broadcast (handlers/broadcasts/).
+            callbacks.BROADCAST_AUDIENCE,
+            callbacks.BROADCAST_UNIT,
+            callbacks.BROADCAST_UNITS_DONE,
+            callbacks.BROADCAST_OK,
+            callbacks.BROADCAST_NO,
         )
     ),
 }
@@ -258,6 +264,13 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
             callbacks.RECUSAL_APPROVE.data(city["member_a"])
         ],
         callbacks.RECUSAL_REFUSE.pattern.pattern: [callbacks.RECUSAL_REFUSE.data(city["member_a"])],
+        callbacks.BROADCAST_AUDIENCE.pattern.pattern: [callbacks.BROADCAST_AUDIENCE.data("all")],
+        callbacks.BROADCAST_UNIT.pattern.pattern: [callbacks.BROADCAST_UNIT.data(city["unit_a"])],
+        callbacks.BROADCAST_UNITS_DONE.pattern.pattern: [callbacks.BROADCAST_UNITS_DONE.data()],
+        callbacks.BROADCAST_OK.pattern.pattern: [callbacks.BROADCAST_OK.data()],
+        callbacks.BROADCAST_NO.pattern.pattern: [callbacks.BROADCAST_NO.data()],
+        # The office's broadcast report (a broadcast the office sent).
+        callbacks.BROADCAST_REPORT.pattern.pattern: [callbacks.BROADCAST_REPORT.data(1)],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }

@@ -53,6 +53,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     _cmd("filing", N_("File the half-year revision of the directories"), "liaison"),
     _cmd("filings", N_("Who has filed this half-year's revision"), "office"),
     _cmd("window", N_("Filing windows (June, December)"), "office"),
+    _cmd("broadcast", N_("Send an announcement to liaisons, inspectors or units"), "office"),
     _cmd("mytasks", N_("My inspection tasks: acknowledge, ask for recusal"), "inspector"),
     _cmd("lang", N_("Language: 中文 / English"), GUEST, MEMBER),
     _cmd("help", N_("What I can do here"), GUEST, MEMBER),
