@@ -80,7 +80,7 @@ def test_preview_then_send_then_report(city_cli: Cli, database_url: str) -> None
 def test_a_file_from_the_desk_is_stored(city_cli: Cli, database_url: str, tmp_path: Path) -> None:
     attachment = tmp_path / "通知.pdf"
     attachment.write_bytes(b"%PDF-1.4 test")
-    code, out, err = city_cli("broadcast", "--to", "liaisons", "--file", str(attachment), "--yes")
+    code, _, err = city_cli("broadcast", "--to", "liaisons", "--file", str(attachment), "--yes")
     assert code == 0, err
     database = Database(database_url)
     with reading(database) as session:
