@@ -23,8 +23,10 @@ from bot.demo_city import (
     demo_directory,
     prepare_city,
 )
+from bot.jobs.broadcasts import broadcast_progress
 from bot.offline import OfflineBot
 from bot.services.people import membership
+from handlers.context import DsrContext
 from storage.db import Database
 
 # A stand-in for the unit's rules document (实施细则), as a liaison would send it.
@@ -145,6 +147,7 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         await bot.group_add(LIAISON, -100123)
 
         await _documents_and_december(bot, out)
+        await _office_broadcast(bot, out)
     finally:
         await bot.stop()
 
@@ -166,6 +169,34 @@ async def _documents_and_december(bot: OfflineBot, out: TextIO) -> None:
     await bot.press_label(OFFICE, "全部单位：检查对象")
     await bot.say(OFFICE, "/units")
     await bot.press_label(OFFICE, "SCJG")
+
+
+async def _office_broadcast(bot: OfflineBot, out: TextIO) -> None:
+    """The office's announcement to every liaison, its progress and its delivery report
+    (in quiet hours the preview says the messages wait for the morning)."""
+    _title(out, "11. 办公室群发通知 / the office broadcasts a notice to all liaisons")
+    await bot.say(OFFICE, "/broadcast")
+    await bot.say(OFFICE, "请各成员单位于12月20日前报送2027年度抽查计划。")
+    await bot.press_label(OFFICE, "所有联络员")
+    await bot.press_label(OFFICE, "确认发送")
+    # What the running bot's job does every few seconds: edit the progress message and,
+    # once nothing is pending, send the report (through the outbox, at the chats' pace).
+    assert bot.app is not None
+    for _ in range(12):
+        mark = bot.fake.mark()
+        await broadcast_progress(DsrContext(bot.app))
+        if bot.app.bot_data.sender is not None:
+            await bot.app.bot_data.sender.run_once()
+        for call in bot.fake.calls[mark:]:
+            bot.render(call)
+        if _has_button(bot, "下载送达报告"):
+            await bot.press_label(OFFICE, "下载送达报告")
+            return
+        await asyncio.sleep(0.5)
+
+
+def _has_button(bot: OfflineBot, label: str) -> bool:
+    return any(label in shown for _, shown, _ in bot.last_buttons.get(OFFICE.telegram_id, []))
 
 
 def _days_ahead(bot: OfflineBot, days: int) -> date:

@@ -60,7 +60,8 @@ GROUP_INTERVAL = timedelta(seconds=3)
 REPLY_MAX_RETRIES = 2
 # Telegram counts a message when it arrives, the budget when it leaves: two messages that
 # leave exactly a second apart may arrive 0.999 s apart after unequal trips. Over the
-# network every interval gets this much more (bot/app.py); on virtual time, none.
+# network every second of the limits gets this much more (bot/app.py): a chat's interval
+# and the span of a second's worth of messages overall; on virtual time, none.
 NETWORK_MARGIN = timedelta(milliseconds=50)
 REPLY_MAX_WAIT = timedelta(seconds=30)
 _UNPACED_SENDS = frozenset({"sendChatAction"})
@@ -119,7 +120,12 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
         max_wait: timedelta = REPLY_MAX_WAIT,
         margin: timedelta = timedelta(0),
     ) -> None:
-        self._overall_interval = interval(overall_per_second) + margin
+        # Telegram counts the overall limit over a second: message k and message k+N (N a
+        # second's worth) must arrive a second apart, so the margin is spread over the N
+        # intervals between them, not added to each (that cost a third of the rate at 30/s).
+        self._overall_interval = interval(overall_per_second) + margin / max(
+            1.0, overall_per_second
+        )
         self._chat_interval = interval(per_chat_per_second) + margin
         self._group_interval = GROUP_INTERVAL + margin
         self._clock = clock

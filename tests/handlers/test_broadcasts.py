@@ -9,7 +9,6 @@ from datetime import UTC, datetime, time
 
 import pytest
 from sqlalchemy import delete
-from telegram.ext import CallbackContext
 
 from bot.config import Settings
 from bot.demo_city import OFFICE
@@ -22,6 +21,7 @@ from bot.services.people import invites, joining, membership
 from bot.services.people import profiles as people
 from bot.services.people.invites import InvitePolicy
 from bot.services.people.profiles import Profile
+from handlers.context import DsrContext
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import TZ
@@ -74,7 +74,7 @@ async def progress(bot: OfflineBot) -> list[RecordedCall]:
     """One run of the broadcasts' job, then the sender (what the running bot does)."""
     assert bot.app is not None
     mark = bot.fake.mark()
-    await broadcast_progress(CallbackContext(bot.app))  # type: ignore[arg-type]
+    await broadcast_progress(DsrContext(bot.app))
     sender = bot.app.bot_data.sender
     assert sender is not None
     await sender.run_once()

@@ -25,6 +25,7 @@ def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
         "已通知本单位联络员",  # the liaison is told of the trip (through the outbox)
         "SCJG 李强 — 出差",  # and sees who is away on a day of it
         "leaves the group",
+        "群发通知1",  # the office's broadcast to every liaison and its progress
     ):
         assert line in transcript, line
     assert "Sorry, something went wrong" not in transcript and "抱歉" not in transcript
