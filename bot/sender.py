@@ -16,6 +16,11 @@ its own unit of work. So after a crash at any point:
   Telegram often delivers and answers late through a slow proxy. It is retried like any
   network failure, so that message may arrive twice as well; long timeouts make this rare.
 
+A file the bot uploads itself (storage/stored_files.py) is named in the params by
+reference: the first send uploads its bytes and records the returned file_id with that
+row's outcome; every other send (under a lock per file, so only one uploads) uses the
+file_id. A crash loses at most that record: the next process uploads once more.
+
 Message text is personal data: logs carry row ids, chat ids and statuses only, and an error
 kept on a row never holds the token.
 """
