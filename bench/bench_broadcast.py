@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import os
 import sys
 import tempfile
 import time
@@ -45,7 +47,19 @@ def _refused(fake: FakeBotApi) -> int:
     return sum(1 for c in fake.calls if c.status == 429)
 
 
-async def ours(recipients: int, workdir: Path) -> tuple[float, int, float]:
+def _jitter(fake: FakeBotApi) -> str:
+    """How the arrivals bunched: the longest gap between two sends the fake received (a
+    stall on either side), and the sends that arrived within 5 ms of the one before (a
+    stall's backlog arriving at once) — what makes 30 fit in one second."""
+    times = sorted(c.at for c in fake.calls if c.method == "sendMessage")
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    if not gaps:
+        return ""
+    bunched = sum(1 for g in gaps if g < 0.005)
+    return f"longest gap {max(gaps) * 1000:.0f} ms, {bunched} arrivals < 5 ms after the previous"
+
+
+async def ours(recipients: int, workdir: Path) -> tuple[float, int, float, str]:
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     database = Database(url)
     migrate.upgrade(database)
@@ -67,10 +81,10 @@ async def ours(recipients: int, workdir: Path) -> tuple[float, int, float]:
         await fake.wait_for(done, timeout=max(600.0, recipients / 5))
     wall = time.perf_counter() - started
     sent = [c for c in fake.calls if c.method == "sendMessage" and c.ok and TEXT in (c.text or "")]
-    return _rate(sent), _refused(fake), wall
+    return _rate(sent), _refused(fake), wall, _jitter(fake)
 
 
-async def bare(recipients: int) -> tuple[float, int]:
+async def bare(recipients: int) -> tuple[float, int, str]:
     fake = FakeBotApi(SPEC, enforce_limits=True)
     step = (1.0 + NETWORK_MARGIN.total_seconds()) / CAP
     async with serve_fake(fake) as (base_url, _), httpx.AsyncClient() as client:
@@ -84,7 +98,7 @@ async def bare(recipients: int) -> tuple[float, int]:
                 json={"chat_id": 20_000_000 + i, "text": f"{TEXT} {i}"},
             )
     sent = [c for c in fake.calls if c.method == "sendMessage" and c.ok]
-    return _rate(sent), _refused(fake)
+    return _rate(sent), _refused(fake), _jitter(fake)
 
 
 async def main() -> None:
@@ -92,17 +106,19 @@ async def main() -> None:
     parser.add_argument("--recipients", type=int, default=3000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        rate, refused, wall = await ours(args.recipients, Path(tmp))
-    base_rate, base_refused = await bare(args.recipients)
+        rate, refused, wall, jitter = await ours(args.recipients, Path(tmp))
+    base_rate, base_refused, base_jitter = await bare(args.recipients)
     print(f"recipients: {args.recipients}; enforced cap {CAP:g}/s overall, 1/s per chat")
     print(
         f"dsr run:   {rate:.2f} msg/s = {rate / CAP:.1%} of the cap, {refused} × 429 "
-        f"(process start to last delivery: {wall:.1f} s)"
+        f"(process start to last delivery: {wall:.1f} s); {jitter}"
     )
     print(
-        f"bare loop: {base_rate:.2f} msg/s = {base_rate / CAP:.1%} of the cap, {base_refused} × 429"
+        f"bare loop: {base_rate:.2f} msg/s = {base_rate / CAP:.1%} of the cap, "
+        f"{base_refused} × 429; {base_jitter}"
     )
     print(f"ratio dsr/bare: {rate / base_rate:.3f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

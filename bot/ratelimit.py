@@ -178,6 +178,34 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
             self._chat_next[chat_id] = slot + self.chat_interval(chat_id)
         return slot
 
+    def rebook_if_late(
+        self, chat_id: int | None, slot: datetime, tolerance: timedelta
+    ) -> datetime | None:
+        """A message that wakes well after its slot (the event loop stalled: a busy
+        machine, a long commit) would leave together with every other one that woke with
+        it, and Telegram counts them arriving together. Such a message takes the next free
+        overall slot instead (its chat keeps its turn); None when it is on time."""
+        now = self._clock()
+        if now - slot <= tolerance:
+            return None
+        new = max(now, self._overall_next or now)
+        self._overall_next = new + self._overall_interval
+        if chat_id is not None:
+            after = new + self.chat_interval(chat_id)
+            self._chat_next[chat_id] = max(self._chat_next.get(chat_id, after), after)
+        return new
+
+    async def wait_for_slot(self, chat_id: int | None, tolerance: timedelta) -> None:
+        """Book a slot and wait for it; booked again while woken late (at most a few
+        times: each new slot is the next free one, so a late wake-up is rare)."""
+        slot = self.reserve(chat_id)
+        for _ in range(4):
+            await self.wait_until(slot)
+            later = self.rebook_if_late(chat_id, slot, tolerance)
+            if later is None:
+                return
+            slot = later
+
     def hold(self, chat_id: int | None, until: datetime) -> None:
         """Telegram's 429: nothing more to ``chat_id`` (None: to anyone) before ``until``."""
         if chat_id is None:

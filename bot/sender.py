@@ -78,6 +78,9 @@ BACKOFF_CAP = timedelta(minutes=5)
 # (30 s to connect, write and read each by default) takes about 10 minutes.
 DEFAULT_STALE_AFTER = timedelta(minutes=15)
 STOP_TIMEOUT_SECONDS = 30.0
+# A send woken this long after its slot books a new one (bot/ratelimit.py rebook_if_late):
+# the sends held up by the same stall would otherwise reach Telegram together.
+LATE_WAKE = timedelta(milliseconds=20)
 _DB_WRITE_TRIES = 3
 _ERROR_MAX_CHARS = 500
 
@@ -361,7 +364,8 @@ class OutboxSender:
                 await self._write("hold", lambda s: outbox.release(s, [(message.id, hold)]))
                 return 0
             # A reply may have taken this chat's turn since the claim: wait for the next.
-            await self._budget.wait_until(self._budget.reserve(message.chat_id))
+            # Woken late (a stall), it books again rather than leave in a bunch.
+            await self._budget.wait_for_slot(message.chat_id, LATE_WAKE)
             try:
                 if not message.method:
                     raise EndPointNotFound("the outbox payload names no Bot API method")

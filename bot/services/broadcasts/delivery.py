@@ -73,17 +73,12 @@ class ProgressStep:
     done: bool
 
 
-def _key_range(broadcast_id: int) -> tuple[str, str]:
-    # ';' follows ':' in ASCII: a range on the unique key index, on SQLite and PostgreSQL.
-    return f"broadcast:{broadcast_id}:", f"broadcast:{broadcast_id};"
-
-
 def _row_statuses(session: Session, broadcast_id: int) -> dict[int, str]:
-    low, high = _key_range(broadcast_id)
+    # LIKE on the prefix, not a range of keys: PostgreSQL's collations may order ':' and
+    # ';' by other rules than their code points (docs/architecture.md §12).
+    prefix = f"broadcast:{broadcast_id}:"
     rows = session.execute(
-        select(OutboxMessage.key, OutboxMessage.status).where(
-            OutboxMessage.key >= low, OutboxMessage.key < high
-        )
+        select(OutboxMessage.key, OutboxMessage.status).where(OutboxMessage.key.like(f"{prefix}%"))
     )
     found: dict[int, str] = {}
     for key, status in rows:
