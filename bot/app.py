@@ -11,6 +11,7 @@ from telegram.request import BaseRequest
 
 import handlers.assignments
 import handlers.availability
+import handlers.broadcasts
 import handlers.calendar
 import handlers.documents
 import handlers.errors
@@ -28,7 +29,7 @@ import handlers.tasks
 import handlers.units
 from bot.config import Settings
 from bot.i18n import require_catalogs
-from bot.jobs import maintenance, reminders
+from bot.jobs import broadcasts, maintenance, reminders
 from bot.logs import protect_logs
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import NETWORK_MARGIN, SendBudget
@@ -134,10 +135,12 @@ def build_application(
     handlers.units.register(app)
     handlers.invitations.register(app)
     handlers.people.register(app)
-    # /document waits for a file of its own: before the registers, which take the others.
+    # /document and /broadcast wait for a file of their own: before the registers, which
+    # take the others.
     handlers.documents.register(app)
     handlers.calendar.register(app)
     handlers.tasks.register_uploads(app)  # /planfile, like /document
+    handlers.broadcasts.register(app)
     # After every conversation that waits for a file of its own: takes the other files.
     handlers.registers.register(app)
     handlers.filings.register(app)
@@ -155,4 +158,5 @@ def build_application(
     handlers.errors.register(app)
     maintenance.register(app)  # previews expire after 24 hours
     reminders.register(app, settings.reminder_interval_seconds)  # first at start: catch-up
+    broadcasts.register(app)  # progress messages and reports, carried on after a restart
     return app

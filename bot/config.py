@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
     # Outbox sender limits (docs/architecture.md §8); settings so that tests can run them fast.
-    send_rate_overall: float = 25.0
+    send_rate_overall: float = 30.0
     send_rate_per_chat: float = 1.0
     sender_concurrency: int = 4
     sender_poll_seconds: float = 1.0

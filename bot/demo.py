@@ -29,10 +29,12 @@ from bot.demo_city import (
     tax_directory,
 )
 from bot.i18n import translator
+from bot.jobs.broadcasts import broadcast_progress
 from bot.offline import OfflineBot, Person
 from bot.services.people import membership
 from bot.services.people.notices import NoticeContext
 from bot.services.reminders.revisions import due_revision_reminders
+from handlers.context import DsrContext
 from storage.db import Database
 
 # A stand-in for the unit's rules document (实施细则), as a liaison would send it.
@@ -170,6 +172,7 @@ async def _script(bot: OfflineBot, database: Database, out: TextIO) -> None:
         await _second_unit_joins(bot, out)
         await _joint_task_drawn_and_answered(bot, out)
         await _december_reminder(bot, database, out)
+        await _office_broadcast(bot, out)
         await _evaluation(bot, out)
     finally:
         await bot.stop()
@@ -195,7 +198,7 @@ async def _documents_and_december(bot: OfflineBot, out: TextIO) -> None:
 
 
 async def _evaluation(bot: OfflineBot, out: TextIO) -> None:
-    _title(out, "14. 年度考核 / December: the 100-point evaluation")
+    _title(out, "15. 年度考核 / December: the 100-point evaluation")
     await bot.say(OFFICE, "/judge SCJG 一1 5 已成立领导小组，建立相关工作制度")
     await bot.say(LIAISON, "/score")
     await bot.say(OFFICE, "/score")
@@ -295,6 +298,34 @@ async def _join(bot: OfflineBot, calls: list) -> None:  # type: ignore[type-arg]
     for name, code in _invite_codes(calls):
         person = next(p for p in INSPECTOR_PEOPLE.values() if p.name == name)
         await bot.say(person, f"/start {code}")
+
+
+async def _office_broadcast(bot: OfflineBot, out: TextIO) -> None:
+    """The office's announcement to every liaison, its progress and its delivery report
+    (in quiet hours the preview says the messages wait for the morning)."""
+    _title(out, "14. 办公室群发通知 / the office broadcasts a notice to all liaisons")
+    await bot.say(OFFICE, "/broadcast")
+    await bot.say(OFFICE, "请各成员单位于12月20日前报送2027年度抽查计划。")
+    await bot.press_label(OFFICE, "所有联络员")
+    await bot.press_label(OFFICE, "确认发送")
+    # What the running bot's job does every few seconds: edit the progress message and,
+    # once nothing is pending, send the report (through the outbox, at the chats' pace).
+    assert bot.app is not None
+    for _ in range(12):
+        mark = bot.fake.mark()
+        await broadcast_progress(DsrContext(bot.app))
+        if bot.app.bot_data.sender is not None:
+            await bot.app.bot_data.sender.run_once()
+        for call in bot.fake.calls[mark:]:
+            bot.render(call)
+        if _has_button(bot, "下载送达报告"):
+            await bot.press_label(OFFICE, "下载送达报告")
+            return
+        await asyncio.sleep(0.5)
+
+
+def _has_button(bot: OfflineBot, label: str) -> bool:
+    return any(label in shown for _, shown, _ in bot.last_buttons.get(OFFICE.telegram_id, []))
 
 
 def _days_ahead(bot: OfflineBot, days: int) -> date:

@@ -60,7 +60,8 @@ GROUP_INTERVAL = timedelta(seconds=3)
 REPLY_MAX_RETRIES = 2
 # Telegram counts a message when it arrives, the budget when it leaves: two messages that
 # leave exactly a second apart may arrive 0.999 s apart after unequal trips. Over the
-# network every interval gets this much more (bot/app.py); on virtual time, none.
+# network every second of the limits gets this much more (bot/app.py): a chat's interval
+# and the span of a second's worth of messages overall; on virtual time, none.
 NETWORK_MARGIN = timedelta(milliseconds=50)
 REPLY_MAX_WAIT = timedelta(seconds=30)
 _UNPACED_SENDS = frozenset({"sendChatAction"})
@@ -119,7 +120,12 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
         max_wait: timedelta = REPLY_MAX_WAIT,
         margin: timedelta = timedelta(0),
     ) -> None:
-        self._overall_interval = interval(overall_per_second) + margin
+        # Telegram counts the overall limit over a second: message k and message k+N (N a
+        # second's worth) must arrive a second apart, so the margin is spread over the N
+        # intervals between them, not added to each (that cost a third of the rate at 30/s).
+        self._overall_interval = interval(overall_per_second) + margin / max(
+            1.0, overall_per_second
+        )
         self._chat_interval = interval(per_chat_per_second) + margin
         self._group_interval = GROUP_INTERVAL + margin
         self._clock = clock
@@ -171,6 +177,34 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
         if chat_id is not None:
             self._chat_next[chat_id] = slot + self.chat_interval(chat_id)
         return slot
+
+    def rebook_if_late(
+        self, chat_id: int | None, slot: datetime, tolerance: timedelta
+    ) -> datetime | None:
+        """A message that wakes well after its slot (the event loop stalled: a busy
+        machine, a long commit) would leave together with every other one that woke with
+        it, and Telegram counts them arriving together. Such a message takes the next free
+        overall slot instead (its chat keeps its turn); None when it is on time."""
+        now = self._clock()
+        if now - slot <= tolerance:
+            return None
+        new = max(now, self._overall_next or now)
+        self._overall_next = new + self._overall_interval
+        if chat_id is not None:
+            after = new + self.chat_interval(chat_id)
+            self._chat_next[chat_id] = max(self._chat_next.get(chat_id, after), after)
+        return new
+
+    async def wait_for_slot(self, chat_id: int | None, tolerance: timedelta) -> None:
+        """Book a slot and wait for it; booked again while woken late (at most a few
+        times: each new slot is the next free one, so a late wake-up is rare)."""
+        slot = self.reserve(chat_id)
+        for _ in range(4):
+            await self.wait_until(slot)
+            later = self.rebook_if_late(chat_id, slot, tolerance)
+            if later is None:
+                return
+            slot = later
 
     def hold(self, chat_id: int | None, until: datetime) -> None:
         """Telegram's 429: nothing more to ``chat_id`` (None: to anyone) before ``until``."""

@@ -16,6 +16,11 @@ its own unit of work. So after a crash at any point:
   Telegram often delivers and answers late through a slow proxy. It is retried like any
   network failure, so that message may arrive twice as well; long timeouts make this rare.
 
+A file the bot uploads itself (storage/stored_files.py) is named in the params by
+reference: the first send uploads its bytes and records the returned file_id with that
+row's outcome; every other send (under a lock per file, so only one uploads) uses the
+file_id. A crash loses at most that record: the next process uploads once more.
+
 Message text is personal data: logs carry row ids, chat ids and statuses only, and an error
 kept on a row never holds the token.
 """
@@ -37,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -51,7 +56,7 @@ from telegram.warnings import PTBUserWarning
 from bot.config import Settings
 from bot.logs import scrub
 from bot.ratelimit import OUTBOX, SendBudget, retry_after
-from storage import outbox
+from storage import outbox, stored_files
 from storage.db import Database
 from storage.outbox import OWNER_MAX_LENGTH, ClaimedMessage
 
@@ -73,6 +78,9 @@ BACKOFF_CAP = timedelta(minutes=5)
 # (30 s to connect, write and read each by default) takes about 10 minutes.
 DEFAULT_STALE_AFTER = timedelta(minutes=15)
 STOP_TIMEOUT_SECONDS = 30.0
+# A send woken this long after its slot books a new one (bot/ratelimit.py rebook_if_late):
+# the sends held up by the same stall would otherwise reach Telegram together.
+LATE_WAKE = timedelta(milliseconds=20)
 _DB_WRITE_TRIES = 3
 _ERROR_MAX_CHARS = 500
 
@@ -87,6 +95,17 @@ warnings.filterwarnings(
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _file_id_of(result: Any, kind: str) -> str | None:
+    """The file_id Telegram gave a file just uploaded as ``kind`` (document, photo)."""
+    if not isinstance(result, dict):
+        return None
+    found = result.get(kind)
+    if isinstance(found, list) and found:  # a photo: its sizes, the largest last
+        found = found[-1]
+    file_id = found.get("file_id") if isinstance(found, dict) else None
+    return file_id if isinstance(file_id, str) else None
 
 
 def backoff_delay(failed_attempts: int) -> timedelta:
@@ -179,6 +198,10 @@ class OutboxSender:
         self.owner = owner or claim_token()
         self._claims_checked = False
         self._pass_lock = asyncio.Lock()
+        # Files the bot uploads itself (storage/stored_files.py): the file_id once known,
+        # and a lock per file so that its first upload happens once, the others waiting.
+        self._file_ids: dict[int, str] = {}
+        self._file_locks: dict[int, asyncio.Lock] = {}
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -341,25 +364,71 @@ class OutboxSender:
                 await self._write("hold", lambda s: outbox.release(s, [(message.id, hold)]))
                 return 0
             # A reply may have taken this chat's turn since the claim: wait for the next.
-            await self._budget.wait_until(self._budget.reserve(message.chat_id))
+            # Woken late (a stall), it books again rather than leave in a bunch.
+            await self._budget.wait_for_slot(message.chat_id, LATE_WAKE)
             try:
                 if not message.method:
                     raise EndPointNotFound("the outbox payload names no Bot API method")
-                result = await self._bot.do_api_request(
-                    message.method, api_kwargs=dict(message.params), **self._call_options
-                )
+                result, uploaded = await self._call(message)
             except Exception as exc:
                 await self._on_error(message, exc)
             else:
-                await self._on_sent(message, result)
+                await self._on_sent(message, result, uploaded)
             return 1
 
-    async def _on_sent(self, message: ClaimedMessage, result: Any) -> None:
+    async def _request(self, message: ClaimedMessage, params: dict[str, Any]) -> Any:
+        return await self._bot.do_api_request(
+            message.method, api_kwargs=params, **self._call_options
+        )
+
+    async def _call(self, message: ClaimedMessage) -> tuple[Any, tuple[int, str] | None]:
+        """The API call; a stored file's reference is replaced by its file_id, or by its
+        bytes for the first upload (then ``(stored file, new file_id)`` comes back too)."""
+        params = dict(message.params)
+        ref = next(
+            ((name, ident) for name, v in params.items() if (ident := stored_files.parse_ref(v))),
+            None,
+        )
+        if ref is None:
+            return await self._request(message, params), None
+        name, stored_id = ref
+        lock = self._file_locks.setdefault(stored_id, asyncio.Lock())
+        async with lock:
+            known = self._file_ids.get(stored_id)
+            if known is None:
+                found = await asyncio.to_thread(self._read_file, stored_id)
+                if found is None:
+                    raise BadRequest("the stored file of this message is gone")
+                known = found.telegram_file_id
+                if known is None:
+                    params[name] = InputFile(found.data or b"", filename=found.name)
+                    result = await self._request(message, params)
+                    new_id = _file_id_of(result, name)
+                    if new_id is not None:
+                        self._file_ids[stored_id] = new_id
+                    return result, (stored_id, new_id) if new_id else None
+                self._file_ids[stored_id] = known
+        params[name] = known
+        return await self._request(message, params), None
+
+    def _read_file(self, stored_id: int) -> stored_files.FileToSend | None:
+        with self._db.unit_of_work() as uow:
+            return stored_files.for_send(uow.session, stored_id)
+
+    async def _on_sent(
+        self, message: ClaimedMessage, result: Any, uploaded: tuple[int, str] | None = None
+    ) -> None:
         message_id = result.get("message_id") if isinstance(result, dict) else None
         if not isinstance(message_id, int):
             message_id = None
         now = self._clock()
-        await self._write("sent", lambda s: outbox.mark_sent(s, message.id, message_id, now))
+
+        def sent(session: Session) -> None:
+            outbox.mark_sent(session, message.id, message_id, now)
+            if uploaded is not None:  # the upload's file_id, with the row that made it
+                stored_files.record_telegram_file_id(session, *uploaded)
+
+        await self._write("sent", sent)
         log.debug("outbox %d sent to chat %d (message %s)", message.id, message.chat_id, message_id)
 
     async def _on_error(self, message: ClaimedMessage, exc: Exception) -> None:

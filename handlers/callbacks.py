@@ -210,6 +210,14 @@ SCORE_RANKING = Button("score.rank", (("year", "int"),))
 SCORE_SHEET = Button("score.xlsx", (("year", "int"),))
 SCORE_FREEZE = Button("score.frz", (("year", "int"),))
 SCORE_FREEZE_OK = Button("score.frzok", (("year", "int"),))
+# Office broadcasts (handlers/broadcasts/): the audience, units toggled on and off, confirm
+# or cancel (inside /broadcast), and the report's workbook (on the report notice).
+BROADCAST_AUDIENCE = Button("bc.aud", (("kind", "word"),))
+BROADCAST_UNIT = Button("bc.unit", (("unit", "int"),))
+BROADCAST_UNITS_DONE = Button("bc.done")
+BROADCAST_OK = Button("bc.ok")
+BROADCAST_NO = Button("bc.no")
+BROADCAST_REPORT = Button("bc.xlsx", (("broadcast", "int"),))
 
 # What someone who has not joined may press: choosing their language.
 GUEST_BUTTONS: Final = (LANGUAGE,)

@@ -392,6 +392,52 @@ class FilingWindow(Base):
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# --- office broadcasts (docs/architecture.md "Broadcasts") ------------------------------------
+
+
+class StoredFile(Base):
+    """A file the bot uploads itself (a broadcast's attachment given at the desk): the bytes
+    until the first upload, then Telegram's file_id, which later sends reuse."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    telegram_file_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Broadcast(Base):
+    """An office announcement: who, when, to whom, what. Its delivery is the outbox rows
+    keyed ``broadcast:<id>:<user id>``; the progress message is edited until none is
+    pending, then the report is sent and ``finished_at`` set."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (
+        CheckConstraint("audience IN ('liaisons', 'inspectors', 'all', 'units')", name="audience"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(8), default="chat")
+    audience: Mapped[str] = mapped_column(String(16))
+    unit_ids: Mapped[list[int]] = mapped_column(JsonType, default=list)
+    text: Mapped[str] = mapped_column(Text, default="")
+    file_id: Mapped[str | None] = mapped_column(String(200))  # sent from the chat
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    stored_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    not_joined: Mapped[int] = mapped_column(Integer, default=0)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
 # --- double random: plans, tasks, draws, teams (docs/dsr-draw-v1.md) ---------------------------
 
 

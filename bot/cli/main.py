@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.cli import draws, plans, registers, reminders, scores, system
+from bot.cli import broadcasts, draws, plans, registers, reminders, scores, system
 from bot.cli.support import CliError, cli_translator, parser_class, speaking
 from bot.i18n import N_, MissingCatalogError, Translator, require_catalogs
 
@@ -31,6 +31,7 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     draws.add_commands(sub)
     reminders.add_commands(sub)
     scores.add_commands(sub)
+    broadcasts.add_commands(sub)
     return parser
 
 

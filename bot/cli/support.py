@@ -94,6 +94,8 @@ ARGPARSE_WORDS = (
 METAVARS: Mapping[str, str] = {
     "unit": N_("UNIT"),
     "every_days": N_("DAYS"),
+    "to": N_("WHOM"),
+    "text": N_("TEXT"),
     "xlsx": N_("FILE"),
     "item": N_("ITEM"),
     "param": N_("PARAMETER"),

@@ -94,7 +94,8 @@ ASSIGNMENT_ACK = "as.ack"  # the inspector acknowledges an assignment (team memb
 RECUSAL_ASK = "as.rec"  # the inspector asks for recusal (team member id)
 RECUSAL_APPROVE = "rec.ok"  # the lead unit's liaison or the office approves (team member id)
 RECUSAL_REFUSE = "rec.no"  # … or refuses, with a reason (team member id)
-NOTICE_ACTIONS = (ASSIGNMENT_ACK, RECUSAL_ASK, RECUSAL_APPROVE, RECUSAL_REFUSE)
+BROADCAST_REPORT = "bc.xlsx"  # the office downloads a broadcast's report (broadcast id)
+NOTICE_ACTIONS = (ASSIGNMENT_ACK, RECUSAL_ASK, RECUSAL_APPROVE, RECUSAL_REFUSE, BROADCAST_REPORT)
 
 
 def callback_data(action: str, *values: int) -> str:

@@ -91,6 +91,12 @@ CONVERSATION_PATTERNS = {
             callbacks.PLAN_IMPORT,
             callbacks.PLAN_DISCARD,
             callbacks.DRAW_SEED_OK,
+            # The office's /broadcast (handlers/broadcasts/).
+            callbacks.BROADCAST_AUDIENCE,
+            callbacks.BROADCAST_UNIT,
+            callbacks.BROADCAST_UNITS_DONE,
+            callbacks.BROADCAST_OK,
+            callbacks.BROADCAST_NO,
         )
     ),
 }
@@ -352,6 +358,13 @@ def _samples(city: dict[str, object]) -> dict[str, list[str]]:
         callbacks.SCORE_SHEET.pattern.pattern: [callbacks.SCORE_SHEET.data(2026)],
         callbacks.SCORE_FREEZE.pattern.pattern: [callbacks.SCORE_FREEZE.data(2026)],
         callbacks.SCORE_FREEZE_OK.pattern.pattern: [callbacks.SCORE_FREEZE_OK.data(2026)],
+        callbacks.BROADCAST_AUDIENCE.pattern.pattern: [callbacks.BROADCAST_AUDIENCE.data("all")],
+        callbacks.BROADCAST_UNIT.pattern.pattern: [callbacks.BROADCAST_UNIT.data(city["unit_a"])],
+        callbacks.BROADCAST_UNITS_DONE.pattern.pattern: [callbacks.BROADCAST_UNITS_DONE.data()],
+        callbacks.BROADCAST_OK.pattern.pattern: [callbacks.BROADCAST_OK.data()],
+        callbacks.BROADCAST_NO.pattern.pattern: [callbacks.BROADCAST_NO.data()],
+        # The office's broadcast report (a broadcast the office sent).
+        callbacks.BROADCAST_REPORT.pattern.pattern: [callbacks.BROADCAST_REPORT.data(1)],
         # Last: choosing a language is open to everyone and changes the reader's language.
         LANGUAGE_PATTERN: [callbacks.LANGUAGE.data("en")],
     }

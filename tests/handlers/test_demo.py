@@ -40,6 +40,7 @@ def test_the_demo_plays_to_the_end(tmp_path: Path) -> None:
         "检查对象抽取名单池已固定",  # the lead liaison sees the pools before the seed
         "两库十二月修订尚未备案",  # the December reminder reaches the unit that has not filed
         "已备案：国家税务总局舞钢市税务局",  # which files then
+        "群发通知1",  # the office's broadcast to every liaison and its progress
         "办公室评定：5 分（满分 5 分）。已成立领导小组",  # the office judges 一1
         "年度考核：各单位得分排名",  # the ranking
         "🖼 picture",  # and its chart

@@ -159,3 +159,32 @@ def test_what_counts_as_a_message_and_which_chat() -> None:
     assert not is_message("answerCallbackQuery")
     assert chat_of({"chat_id": 7}) == 7 and chat_of({"chat_id": "-100123"}) == -100123
     assert chat_of({"chat_id": "@channel"}) is None and chat_of({}) is None
+
+
+def test_a_send_woken_late_takes_the_next_slot_instead_of_bunching(clock: VirtualClock) -> None:
+    """Three sends booked 40 ms apart; the loop stalls 200 ms: woken together, each takes
+    a new slot in turn instead of all three leaving at once (a burst Telegram counts)."""
+    budget = SendBudget(25.0, 1.0, clock=clock, sleep=clock.sleep)
+    step = timedelta(milliseconds=40)
+    slots = [budget.reserve(chat) for chat in (1, 2, 3)]
+    assert slots == [clock.now, clock.now + step, clock.now + 2 * step]
+    clock.advance(0.2)
+    tolerance = timedelta(milliseconds=20)
+    new = [
+        budget.rebook_if_late(chat, slot, tolerance)
+        for chat, slot in zip((1, 2, 3), slots, strict=True)
+    ]
+    assert new == [clock.now, clock.now + step, clock.now + 2 * step]
+    # On time: nothing changes.
+    assert budget.rebook_if_late(4, budget.reserve(4), tolerance) is None
+
+
+def test_the_overall_margin_is_spread_over_a_seconds_worth() -> None:
+    """Over the network a second of the limits gets 50 ms more: a chat's interval, and the
+    span of 30 messages overall — not 50 ms more between every two (11 a second)."""
+    budget = SendBudget(30.0, 1.0, margin=timedelta(milliseconds=50))
+    first = budget.reserve(1)
+    thirty_one = [budget.reserve(100 + i) for i in range(30)][-1]
+    assert thirty_one - first >= timedelta(seconds=1.05)
+    assert thirty_one - first < timedelta(seconds=1.06)
+    assert budget.reserve(1) - first >= timedelta(seconds=1.05)

@@ -130,7 +130,7 @@ def test_argparse_speaks_chinese(city: City, capsys: pytest.CaptureFixture[str])
 TYPED = re.compile(
     r"--?[a-z][a-z-]*|\{[^}]*\}|DSR_[A-Z_]+|[a-z]+://\S+|\.xls[x]?|\.json|dsr(?: [a-z-]+)*"
     r"|@BotFather|Telegram|JSON|SQLite|PostgreSQL|pg_dump|secrets\.token_hex|data/|SCJG|WG-\S+"
-    r"|enterprise|individual|cooperative|update|replace|Bot API|YYYY-MM-DD|joint|target_ratio"
+    r"|enterprise|individual|cooperative|update|replace|Bot API|YYYY-MM-DD|joint|target_ratio|liaisons|inspectors|all|report"
 )
 
 

@@ -13,6 +13,7 @@ PAIRS = [
     (outbox.RECUSAL_ASK, callbacks.RECUSAL_ASK),
     (outbox.RECUSAL_APPROVE, callbacks.RECUSAL_APPROVE),
     (outbox.RECUSAL_REFUSE, callbacks.RECUSAL_REFUSE),
+    (outbox.BROADCAST_REPORT, callbacks.BROADCAST_REPORT),
 ]
 
 

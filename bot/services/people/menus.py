@@ -68,6 +68,7 @@ COMMANDS: tuple[MenuCommand, ...] = (
     _cmd("score", N_("The evaluation's scores: my unit's, or the ranking"), "office", "liaison"),
     _cmd("judge", N_("Judge an item the office scores: /judge SCJG 一1 5 note"), "office"),
     _cmd("rubric", N_("The evaluation rubric and its parameters this year"), "office"),
+    _cmd("broadcast", N_("Send an announcement to liaisons, inspectors or units"), "office"),
     _cmd("mytasks", N_("My inspection tasks: acknowledge, ask for recusal"), "inspector"),
     _cmd("lang", N_("Language: 中文 / English"), GUEST, MEMBER),
     _cmd("help", N_("What I can do here"), GUEST, MEMBER),
