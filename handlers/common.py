@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import warnings
 from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -11,6 +12,8 @@ from typing import Any, ParamSpec, TypeVar
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
+from telegram.warnings import PTBUserWarning
 
 from bot.i18n import N_
 from bot.services.errors import ServiceError
@@ -170,3 +173,29 @@ def role_refusal(roles: tuple[str, ...]) -> ServiceError:
     if roles == ("liaison",):
         return ServiceError(N_("Only a unit's liaison can do this."))
     return ServiceError(N_("Only the office or a unit's liaison can do this."))
+
+
+def conversation(
+    name: str,
+    *,
+    entry_points: list[BaseHandler[Update, DsrContext, Any]],
+    states: dict[object, list[BaseHandler[Update, DsrContext, Any]]],
+    cancel: Callable[[Update, DsrContext], Coroutine[Any, Any, object]],
+    **options: Any,
+) -> ConversationHandler[DsrContext]:
+    """A chat feature's conversation as every one here is built: persistent under
+    ``name`` (it survives a restart), re-entered by its entry points, /cancel among its
+    fallbacks (docs/architecture.md, "Chat patterns"). Buttons are tracked per chat, not
+    per message: the questions belong to this chat's one conversation of the kind, which
+    is what we want, so PTB's warning about per_message=False is silenced here once."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=entry_points,
+            states=states,
+            fallbacks=[CommandHandler("cancel", cancel)],
+            allow_reentry=True,
+            name=name,
+            persistent=True,
+            **options,
+        )

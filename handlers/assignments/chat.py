@@ -6,13 +6,11 @@ views.py beside this module."""
 
 from __future__ import annotations
 
-import warnings
 from datetime import date
 from typing import Any, Final
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.services.draws import assignments, recusals
 from bot.services.draws import views as draw_views
@@ -20,7 +18,7 @@ from bot.services.errors import ServiceError
 from bot.services.people.notices import NoticeContext
 from handlers import callbacks
 from handlers.assignments import views
-from handlers.common import actor, answer, call, edit, refuse, reply, requires
+from handlers.common import actor, answer, call, conversation, edit, refuse, reply, requires
 from handlers.context import DsrContext
 
 ASK_REASON: Final = 0
@@ -184,17 +182,12 @@ def _conversation(
     name: str, entry: Any, reason: Any, cancel: Any
 ) -> ConversationHandler[DsrContext]:
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Tracked per chat, not per message: one reason awaited in a chat at a time.
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[entry],
-            states={ASK_REASON: [MessageHandler(text, reason)]},
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            name=name,
-            persistent=True,
-        )
+    return conversation(
+        name,
+        entry_points=[entry],
+        states={ASK_REASON: [MessageHandler(text, reason)]},
+        cancel=cancel,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -6,13 +6,11 @@ bot/services/inspectors/availability.py."""
 
 from __future__ import annotations
 
-import warnings
 from datetime import date, timedelta
 from typing import Any, Final
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.domain.dates import Span, TypedDateError, parse_span
 from bot.services.errors import ServiceError
@@ -22,7 +20,7 @@ from bot.services.people import membership
 from bot.services.people.notices import NoticeContext
 from handlers import callbacks
 from handlers.availability import views
-from handlers.common import actor, answer, call, edit, refuse, reply, requires
+from handlers.common import actor, answer, call, conversation, edit, refuse, reply, requires
 from handlers.context import DsrContext
 
 ASK_WHO, ASK_KIND, ASK_DAYS, ASK_NOTE, CONFIRM = range(5)
@@ -293,36 +291,30 @@ async def who_is_away(update: Update, context: DsrContext) -> None:
 
 def away_conversation() -> ConversationHandler[DsrContext]:
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat, not per message: the questions belong to this
-        # chat's one /away conversation (per_message=False is what we want).
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("away", start_away)],
-            states={
-                ASK_WHO: [
-                    callbacks.AWAY_WHO.handler(inspector_chosen),
-                    callbacks.AWAY_PAGE.handler(turn_page),
-                ],
-                ASK_KIND: [callbacks.AWAY_KIND.handler(kind_chosen)],
-                ASK_DAYS: [
-                    MessageHandler(text, days_typed),
-                    callbacks.AWAY_DAYS.handler(days_picked),
-                ],
-                ASK_NOTE: [
-                    MessageHandler(text, note_given),
-                    callbacks.AWAY_SKIP.handler(note_skipped),
-                ],
-                CONFIRM: [
-                    callbacks.AWAY_OK.handler(confirmed),
-                    callbacks.AWAY_NO.handler(cancel),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            name="away",
-            persistent=True,
-        )
+    return conversation(
+        "away",
+        entry_points=[CommandHandler("away", start_away)],
+        states={
+            ASK_WHO: [
+                callbacks.AWAY_WHO.handler(inspector_chosen),
+                callbacks.AWAY_PAGE.handler(turn_page),
+            ],
+            ASK_KIND: [callbacks.AWAY_KIND.handler(kind_chosen)],
+            ASK_DAYS: [
+                MessageHandler(text, days_typed),
+                callbacks.AWAY_DAYS.handler(days_picked),
+            ],
+            ASK_NOTE: [
+                MessageHandler(text, note_given),
+                callbacks.AWAY_SKIP.handler(note_skipped),
+            ],
+            CONFIRM: [
+                callbacks.AWAY_OK.handler(confirmed),
+                callbacks.AWAY_NO.handler(cancel),
+            ],
+        },
+        cancel=cancel,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

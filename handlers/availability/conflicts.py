@@ -5,19 +5,17 @@ withdraw button on each one keeps). The rules are in bot/services/inspectors/con
 
 from __future__ import annotations
 
-import warnings
 from typing import Final
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.services.errors import ServiceError
 from bot.services.inspectors import conflicts, records
 from handlers import callbacks
 from handlers.availability import views
 from handlers.availability.chat import draft_of, members, notices, pick_inspector, text_of
-from handlers.common import actor, answer, call, edit, refuse, reply
+from handlers.common import actor, answer, call, conversation, edit, refuse, reply
 from handlers.context import DsrContext
 
 ASK_WHO, ASK_ENTITY, ASK_REASON, CONFIRM = range(4)
@@ -161,31 +159,26 @@ async def withdraw(update: Update, context: DsrContext) -> None:
 
 def conflict_conversation() -> ConversationHandler[DsrContext]:
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat, not per message (per_message=False is what we want).
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("conflict", start_declaring)],
-            states={
-                ASK_WHO: [
-                    callbacks.CONFLICT_WHO.handler(inspector_chosen),
-                    callbacks.CONFLICT_PAGE.handler(turn_page),
-                ],
-                ASK_ENTITY: [
-                    MessageHandler(text, search),
-                    callbacks.CONFLICT_ENTITY.handler(entity_chosen),
-                ],
-                ASK_REASON: [MessageHandler(text, reason_given)],
-                CONFIRM: [
-                    callbacks.CONFLICT_OK.handler(confirmed),
-                    callbacks.CONFLICT_NO.handler(cancel),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            name="conflict",
-            persistent=True,
-        )
+    return conversation(
+        "conflict",
+        entry_points=[CommandHandler("conflict", start_declaring)],
+        states={
+            ASK_WHO: [
+                callbacks.CONFLICT_WHO.handler(inspector_chosen),
+                callbacks.CONFLICT_PAGE.handler(turn_page),
+            ],
+            ASK_ENTITY: [
+                MessageHandler(text, search),
+                callbacks.CONFLICT_ENTITY.handler(entity_chosen),
+            ],
+            ASK_REASON: [MessageHandler(text, reason_given)],
+            CONFIRM: [
+                callbacks.CONFLICT_OK.handler(confirmed),
+                callbacks.CONFLICT_NO.handler(cancel),
+            ],
+        },
+        cancel=cancel,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -6,12 +6,10 @@ its button for the workbook (handled here too). Rules: bot/services/broadcasts/.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Final
 
 from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.i18n import N_
 from bot.services.broadcasts import delivery, sending
@@ -20,7 +18,17 @@ from bot.services.errors import ServiceError
 from bot.services.people.notices import NoticeContext
 from handlers import callbacks
 from handlers.broadcasts import views
-from handlers.common import actor, answer, call, edit, refuse, reply, requires, role_refusal
+from handlers.common import (
+    actor,
+    answer,
+    call,
+    conversation,
+    edit,
+    refuse,
+    reply,
+    requires,
+    role_refusal,
+)
 from handlers.context import DsrContext
 
 ASK_MESSAGE, ASK_AUDIENCE, ASK_UNITS, CONFIRM = range(4)
@@ -215,32 +223,27 @@ async def download_report(update: Update, context: DsrContext) -> None:
 
 
 def broadcast_conversation() -> ConversationHandler[DsrContext]:
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat: they belong to this chat's one /broadcast.
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("broadcast", start)],
-            states={
-                ASK_MESSAGE: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, text_given),
-                    MessageHandler(filters.Document.ALL, file_given),
-                    MessageHandler(~filters.COMMAND, not_a_message),
-                ],
-                ASK_AUDIENCE: [callbacks.BROADCAST_AUDIENCE.handler(audience_chosen)],
-                ASK_UNITS: [
-                    callbacks.BROADCAST_UNIT.handler(unit_toggled),
-                    callbacks.BROADCAST_UNITS_DONE.handler(units_done),
-                ],
-                CONFIRM: [
-                    callbacks.BROADCAST_OK.handler(confirmed),
-                    callbacks.BROADCAST_NO.handler(cancel),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            name="broadcast",
-            persistent=True,
-        )
+    return conversation(
+        "broadcast",
+        entry_points=[CommandHandler("broadcast", start)],
+        states={
+            ASK_MESSAGE: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, text_given),
+                MessageHandler(filters.Document.ALL, file_given),
+                MessageHandler(~filters.COMMAND, not_a_message),
+            ],
+            ASK_AUDIENCE: [callbacks.BROADCAST_AUDIENCE.handler(audience_chosen)],
+            ASK_UNITS: [
+                callbacks.BROADCAST_UNIT.handler(unit_toggled),
+                callbacks.BROADCAST_UNITS_DONE.handler(units_done),
+            ],
+            CONFIRM: [
+                callbacks.BROADCAST_OK.handler(confirmed),
+                callbacks.BROADCAST_NO.handler(cancel),
+            ],
+        },
+        cancel=cancel,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -7,14 +7,12 @@ file the office sends later, or text, goes where it would without /calendar."""
 
 from __future__ import annotations
 
-import warnings
 from datetime import date
 from typing import Any, Final
 
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.i18n import N_
 from bot.services import calendar
@@ -22,7 +20,7 @@ from bot.services.errors import ServiceError
 from bot.services.people.membership import actor_label, require_office
 from handlers import callbacks
 from handlers.calendar import views
-from handlers.common import actor, answer, call, edit, refuse, reply, requires
+from handlers.common import actor, answer, call, conversation, edit, refuse, reply, requires
 from handlers.context import DsrContext
 
 END: Final = ConversationHandler.END
@@ -128,24 +126,19 @@ def _set_draft(context: DsrContext, days: list[Any]) -> None:
 
 
 def calendar_conversation() -> ConversationHandler[DsrContext]:
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat, not per message: this chat's one conversation.
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[callbacks.CALENDAR_LOAD.handler(start)],
-            states={
-                WAIT_FILE: [MessageHandler(filters.Document.ALL, file_given)],
-                CONFIRM: [
-                    callbacks.CALENDAR_OK.handler(confirmed),
-                    callbacks.CALENDAR_NO.handler(cancel),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            conversation_timeout=WAIT_SECONDS,
-            name="calendar",
-            persistent=True,
-        )
+    return conversation(
+        "calendar",
+        entry_points=[callbacks.CALENDAR_LOAD.handler(start)],
+        states={
+            WAIT_FILE: [MessageHandler(filters.Document.ALL, file_given)],
+            CONFIRM: [
+                callbacks.CALENDAR_OK.handler(confirmed),
+                callbacks.CALENDAR_NO.handler(cancel),
+            ],
+        },
+        conversation_timeout=WAIT_SECONDS,
+        cancel=cancel,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -7,7 +7,6 @@ Texts and keyboards are in views.py beside this module."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Final
 
 from telegram import InputFile, Update
@@ -19,7 +18,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.i18n import N_
 from bot.services.errors import ServiceError
@@ -27,7 +25,17 @@ from bot.services.people import membership
 from bot.services.registers import directories
 from bot.services.registers.directories import DOCUMENT_KINDS
 from handlers import callbacks
-from handlers.common import actor, answer, call, edit, refuse, reply, requires, role_refusal
+from handlers.common import (
+    actor,
+    answer,
+    call,
+    conversation,
+    edit,
+    refuse,
+    reply,
+    requires,
+    role_refusal,
+)
 from handlers.context import DsrContext
 from handlers.documents import views
 
@@ -186,23 +194,18 @@ async def download(update: Update, context: DsrContext) -> None:
 
 
 def document_conversation() -> ConversationHandler[DsrContext]:
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat, not per message: this chat's one conversation.
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("document", start), callbacks.DOC_NEW.handler(start)],
-            states={
-                ASK_KIND: [callbacks.DOC_KIND.handler(kind_chosen)],
-                ASK_FILE: [
-                    MessageHandler(filters.Document.ALL, file_given),
-                    MessageHandler(~filters.COMMAND, not_a_file),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            name="file_document",
-            persistent=True,
-        )
+    return conversation(
+        "file_document",
+        entry_points=[CommandHandler("document", start), callbacks.DOC_NEW.handler(start)],
+        states={
+            ASK_KIND: [callbacks.DOC_KIND.handler(kind_chosen)],
+            ASK_FILE: [
+                MessageHandler(filters.Document.ALL, file_given),
+                MessageHandler(~filters.COMMAND, not_a_file),
+            ],
+        },
+        cancel=cancel,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -8,19 +8,17 @@ authorise every step again (the office any unit, a liaison their own)."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.domain.registers.specs import Register
 from bot.services.errors import ServiceError
 from bot.services.registers import edits, lookup
 from bot.services.registers.edits import InvalidValue
 from handlers import callbacks
-from handlers.common import actor, answer, call, edit, refuse, reply, requires
+from handlers.common import actor, answer, call, conversation, edit, refuse, reply, requires
 from handlers.context import DsrContext
 from handlers.records import adding, questions, views
 from handlers.records.steps import (
@@ -321,47 +319,42 @@ async def cancel(update: Update, context: DsrContext) -> int:
 
 def records_conversation() -> ConversationHandler[DsrContext]:
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat: the questions belong to this chat's one conversation.
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("find", start_find),
-                CommandHandler("records", start_records),
-                callbacks.RECORD_EDIT.handler(start_edit),
+    return conversation(
+        "records",
+        entry_points=[
+            CommandHandler("find", start_find),
+            CommandHandler("records", start_records),
+            callbacks.RECORD_EDIT.handler(start_edit),
+        ],
+        states={
+            PICK_KIND: [callbacks.RECORD_KIND.handler(kind_chosen)],
+            ASK_QUERY: [
+                MessageHandler(text, query_typed),
+                callbacks.RECORD_ADD.handler(adding.start_add),
             ],
-            states={
-                PICK_KIND: [callbacks.RECORD_KIND.handler(kind_chosen)],
-                ASK_QUERY: [
-                    MessageHandler(text, query_typed),
-                    callbacks.RECORD_ADD.handler(adding.start_add),
-                ],
-                RESULTS: [
-                    MessageHandler(text, query_typed),
-                    callbacks.RECORD_HITS.handler(turn_hits),
-                ],
-                PICK_FIELD: [callbacks.RECORD_FIELD.handler(field_chosen)],
-                ASK_VALUE: [
-                    MessageHandler(text, value_typed),
-                    callbacks.RECORD_CHOICE.handler(value_picked),
-                    callbacks.RECORD_CLEAR.handler(value_cleared),
-                ],
-                ASK_UNIT: [MessageHandler(text, adding.unit_typed)],
-                ASK_NEW: [
-                    MessageHandler(text, adding.new_typed),
-                    callbacks.RECORD_CHOICE.handler(adding.new_picked),
-                    callbacks.RECORD_SKIP.handler(adding.new_skipped),
-                ],
-                CONFIRM: [
-                    callbacks.RECORD_OK.handler(confirmed),
-                    callbacks.RECORD_NO.handler(cancel),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            name="records",
-            persistent=True,
-        )
+            RESULTS: [
+                MessageHandler(text, query_typed),
+                callbacks.RECORD_HITS.handler(turn_hits),
+            ],
+            PICK_FIELD: [callbacks.RECORD_FIELD.handler(field_chosen)],
+            ASK_VALUE: [
+                MessageHandler(text, value_typed),
+                callbacks.RECORD_CHOICE.handler(value_picked),
+                callbacks.RECORD_CLEAR.handler(value_cleared),
+            ],
+            ASK_UNIT: [MessageHandler(text, adding.unit_typed)],
+            ASK_NEW: [
+                MessageHandler(text, adding.new_typed),
+                callbacks.RECORD_CHOICE.handler(adding.new_picked),
+                callbacks.RECORD_SKIP.handler(adding.new_skipped),
+            ],
+            CONFIRM: [
+                callbacks.RECORD_OK.handler(confirmed),
+                callbacks.RECORD_NO.handler(cancel),
+            ],
+        },
+        cancel=cancel,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

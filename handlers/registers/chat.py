@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -27,7 +26,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.i18n import Translator
 from bot.services.errors import ServiceError
@@ -39,6 +37,7 @@ from handlers.common import (
     actor,
     answer,
     call,
+    conversation,
     edit,
     in_background,
     refuse,
@@ -454,22 +453,16 @@ def _wrong_file_text(t: Translator, document: Document | None) -> str:
 
 
 def upload_conversation() -> ConversationHandler[DsrContext]:
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat, not per message: the upload's questions belong to
-        # this chat's one upload conversation (per_message=False is what we want).
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[MessageHandler(SPREADSHEETS, file_received)],
-            states={
-                ASK_UNIT: [callbacks.UPLOAD_UNIT.handler(unit_chosen)],
-                ASK_KIND: [callbacks.UPLOAD_KIND.handler(kind_chosen)],
-                ASK_MODE: [callbacks.UPLOAD_MODE.handler(mode_chosen)],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            name="register_upload",
-            persistent=True,
-        )
+    return conversation(
+        "register_upload",
+        entry_points=[MessageHandler(SPREADSHEETS, file_received)],
+        states={
+            ASK_UNIT: [callbacks.UPLOAD_UNIT.handler(unit_chosen)],
+            ASK_KIND: [callbacks.UPLOAD_KIND.handler(kind_chosen)],
+            ASK_MODE: [callbacks.UPLOAD_MODE.handler(mode_chosen)],
+        },
+        cancel=cancel,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -6,12 +6,10 @@ Texts and keyboards are in views.py; the services decide and check everything.""
 from __future__ import annotations
 
 import unicodedata
-import warnings
 from typing import Final
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.domain.dates import TypedDateError, parse_time_of_day
 from bot.domain.reminders.settings import NUDGE
@@ -21,7 +19,7 @@ from bot.services.reminders import schedule
 from bot.services.reminders import settings as reminder_settings
 from bot.services.reminders.settings import Change
 from handlers import callbacks
-from handlers.common import actor, answer, call, edit, refuse, reply, requires
+from handlers.common import actor, answer, call, conversation, edit, refuse, reply, requires
 from handlers.context import DsrContext
 from handlers.reminders import views
 
@@ -168,23 +166,18 @@ async def cancel(update: Update, context: DsrContext) -> int:
 
 def change_conversation() -> ConversationHandler[DsrContext]:
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # The questions belong to this chat's one conversation (per_message=False).
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                callbacks.REMINDER_TIME.handler(ask_time),
-                callbacks.REMINDER_EVERY.handler(ask_every),
-            ],
-            states={
-                ASK_TIME: [MessageHandler(text, time_typed)],
-                ASK_EVERY: [MessageHandler(text, every_typed)],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            name="reminders",
-            persistent=True,
-        )
+    return conversation(
+        "reminders",
+        entry_points=[
+            callbacks.REMINDER_TIME.handler(ask_time),
+            callbacks.REMINDER_EVERY.handler(ask_every),
+        ],
+        states={
+            ASK_TIME: [MessageHandler(text, time_typed)],
+            ASK_EVERY: [MessageHandler(text, every_typed)],
+        },
+        cancel=cancel,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -10,13 +10,11 @@ bot/services/draws/chat_draw.py, which check every press again."""
 
 from __future__ import annotations
 
-import warnings
 from datetime import date
 from typing import Any, Final
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.domain.dates import TypedDateError, parse_span
 from bot.services.draws import task_chat
@@ -29,6 +27,7 @@ from handlers.common import (
     actor,
     answer,
     call,
+    conversation,
     edit,
     refuse,
     reply,
@@ -340,44 +339,39 @@ async def _check(context: DsrContext, draft: dict[str, Any]) -> Any:
 
 def task_conversation() -> ConversationHandler[DsrContext]:
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat: the questions belong to this chat's one /newtask.
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("newtask", start_task)],
-            states={
-                ASK_MATTERS: [
-                    callbacks.TASK_MATTER.handler(matter_pressed),
-                    callbacks.TASK_MATTERS_OK.handler(matters_done),
-                ],
-                ASK_PARTNERS: [
-                    callbacks.TASK_PARTNER.handler(partner_pressed),
-                    callbacks.TASK_PARTNERS_OK.handler(partners_done),
-                ],
-                ASK_FILTERS: [
-                    MessageHandler(text, filters_typed),
-                    callbacks.TASK_NO_FILTER.handler(no_filter),
-                ],
-                ASK_SAMPLING: [
-                    MessageHandler(text, sampling_typed),
-                    callbacks.TASK_SAMPLING.handler(sampling_picked),
-                ],
-                ASK_TEAM: [callbacks.TASK_TEAM.handler(team_picked)],
-                ASK_WINDOW: [MessageHandler(text, window_typed)],
-                ASK_NAME: [
-                    MessageHandler(text, name_typed),
-                    callbacks.TASK_NAME.handler(name_suggested),
-                ],
-                CONFIRM: [
-                    callbacks.TASK_OK.handler(confirmed),
-                    callbacks.TASK_NO.handler(cancel_task),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel_task)],
-            allow_reentry=True,
-            name="newtask",
-            persistent=True,
-        )
+    return conversation(
+        "newtask",
+        entry_points=[CommandHandler("newtask", start_task)],
+        states={
+            ASK_MATTERS: [
+                callbacks.TASK_MATTER.handler(matter_pressed),
+                callbacks.TASK_MATTERS_OK.handler(matters_done),
+            ],
+            ASK_PARTNERS: [
+                callbacks.TASK_PARTNER.handler(partner_pressed),
+                callbacks.TASK_PARTNERS_OK.handler(partners_done),
+            ],
+            ASK_FILTERS: [
+                MessageHandler(text, filters_typed),
+                callbacks.TASK_NO_FILTER.handler(no_filter),
+            ],
+            ASK_SAMPLING: [
+                MessageHandler(text, sampling_typed),
+                callbacks.TASK_SAMPLING.handler(sampling_picked),
+            ],
+            ASK_TEAM: [callbacks.TASK_TEAM.handler(team_picked)],
+            ASK_WINDOW: [MessageHandler(text, window_typed)],
+            ASK_NAME: [
+                MessageHandler(text, name_typed),
+                callbacks.TASK_NAME.handler(name_suggested),
+            ],
+            CONFIRM: [
+                callbacks.TASK_OK.handler(confirmed),
+                callbacks.TASK_NO.handler(cancel_task),
+            ],
+        },
+        cancel=cancel_task,
+    )
 
 
 # --- /tasks and a task's page -------------------------------------------------------------------

@@ -7,15 +7,13 @@ The rules are bot/services/draws/chat_draw.py; every press is authorised there a
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Final
 
 from telegram import InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
+from telegram.ext import ConversationHandler, MessageHandler, filters
 
 from bot.domain.draws.algorithm import PURPOSE_TARGETS
 from bot.i18n import Translator
@@ -30,6 +28,7 @@ from handlers.common import (
     actor,
     answer,
     call,
+    conversation,
     edit,
     in_background,
     refuse,
@@ -277,19 +276,15 @@ async def cancel_seed(update: Update, context: DsrContext) -> int:
 
 
 def seed_conversation() -> ConversationHandler[DsrContext]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[callbacks.DRAW_SEED.handler(ask_seed)],
-            states={
-                ASK_SEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, seed_typed)],
-                CONFIRM_SEED: [
-                    callbacks.DRAW_SEED_OK.handler(seed_confirmed),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, seed_typed),  # typed again
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel_seed)],
-            allow_reentry=True,
-            name="drawseed",
-            persistent=True,
-        )
+    return conversation(
+        "drawseed",
+        entry_points=[callbacks.DRAW_SEED.handler(ask_seed)],
+        states={
+            ASK_SEED: [MessageHandler(filters.TEXT & ~filters.COMMAND, seed_typed)],
+            CONFIRM_SEED: [
+                callbacks.DRAW_SEED_OK.handler(seed_confirmed),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, seed_typed),  # typed again
+            ],
+        },
+        cancel=cancel_seed,
+    )

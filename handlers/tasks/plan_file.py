@@ -7,7 +7,6 @@ take every other file."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Final
 
@@ -15,7 +14,6 @@ from telegram import InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.i18n import Translator
 from bot.services.draws import plan_upload
@@ -26,6 +24,7 @@ from handlers.common import (
     actor,
     answer,
     call,
+    conversation,
     edit,
     in_background,
     refuse,
@@ -155,30 +154,26 @@ async def _say(status: Message, text: str, *, markup: object = None) -> None:
             raise
 
 
-def conversation() -> ConversationHandler[DsrContext]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("planfile", ask_file)],
-            states={
-                WAIT_FILE: [
-                    MessageHandler(SPREADSHEETS, file_received),
-                    MessageHandler(
-                        (filters.TEXT & ~filters.COMMAND) | filters.Document.ALL, not_a_workbook
-                    ),
-                ],
-                CONFIRM: [
-                    callbacks.PLAN_IMPORT.handler(import_pressed),
-                    callbacks.PLAN_DISCARD.handler(discard_pressed),
-                    MessageHandler(SPREADSHEETS, file_received),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            name="planfile",
-            persistent=True,
-        )
+def plan_file_conversation() -> ConversationHandler[DsrContext]:
+    return conversation(
+        "planfile",
+        entry_points=[CommandHandler("planfile", ask_file)],
+        states={
+            WAIT_FILE: [
+                MessageHandler(SPREADSHEETS, file_received),
+                MessageHandler(
+                    (filters.TEXT & ~filters.COMMAND) | filters.Document.ALL, not_a_workbook
+                ),
+            ],
+            CONFIRM: [
+                callbacks.PLAN_IMPORT.handler(import_pressed),
+                callbacks.PLAN_DISCARD.handler(discard_pressed),
+                MessageHandler(SPREADSHEETS, file_received),
+            ],
+        },
+        cancel=cancel,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(conversation())
+    app.add_handler(plan_file_conversation())

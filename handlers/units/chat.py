@@ -4,17 +4,14 @@ restart and that /cancel ends. Texts and keyboards are in views.py beside this m
 
 from __future__ import annotations
 
-import warnings
-
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.services.errors import ServiceError
 from bot.services.people import membership
 from bot.services.registers import unit_page as pages
 from handlers import callbacks
-from handlers.common import actor, answer, call, edit, refuse, reply, requires
+from handlers.common import actor, answer, call, conversation, edit, refuse, reply, requires
 from handlers.context import DsrContext
 from handlers.units import views
 
@@ -131,15 +128,8 @@ def _draft(context: DsrContext) -> dict[str, str]:
 
 def add_unit_conversation() -> ConversationHandler[DsrContext]:
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # PTB warns that buttons are tracked per chat, not per message (per_message=False).
-        # That is what we want: the confirmation belongs to this chat's one conversation.
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return _conversation(text)
-
-
-def _conversation(text: filters.BaseFilter) -> ConversationHandler[DsrContext]:
-    return ConversationHandler(
+    return conversation(
+        "add_unit",
         entry_points=[CommandHandler("addunit", start_adding)],
         states={
             ASK_CODE: [MessageHandler(text, code_given)],
@@ -149,10 +139,7 @@ def _conversation(text: filters.BaseFilter) -> ConversationHandler[DsrContext]:
                 callbacks.UNIT_ADD_CANCEL.handler(cancel),
             ],
         },
-        fallbacks=[CommandHandler("cancel", cancel)],
-        allow_reentry=True,
-        name="add_unit",
-        persistent=True,
+        cancel=cancel,
     )
 
 
