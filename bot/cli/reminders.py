@@ -23,7 +23,13 @@ def _line(t: Translator, planned: Planned, env: Env) -> str:
     settings = planned.settings
     state = words.kind_state(t, planned, env.settings.tz)
     rule = words.kind_rule(t, settings)
-    return f"{words.kind_name(t, settings.kind)} ({settings.kind}): {rule}; {state}"
+    return t._(
+        "{name} ({kind}): {rule}; {state}",
+        name=words.kind_name(t, settings.kind),
+        kind=settings.kind,
+        rule=rule,
+        state=state,
+    )
 
 
 @command
@@ -174,14 +180,12 @@ def cmd_calendar_deadline(env: Env, args: argparse.Namespace) -> int:
     if args.json:
         print_json({"deadline": due.isoformat(), "provisional": provisional})
         return 0
-    print(
-        due.isoformat()
-        + (
-            " " + t._("(provisional: no official schedule for that year yet)")
-            if provisional
-            else ""
+    if provisional:
+        print(
+            t._("{day} (provisional: no official schedule for that year yet)", day=due.isoformat())
         )
-    )
+    else:
+        print(due.isoformat())
     return 0
 
 
